@@ -1,0 +1,103 @@
+/*
+ * buf.c — chunked byte queue (see buf.h). Small appends fill the tail chunk; large ones get a
+ * chunk of their own size so a 1 MiB write is one allocation, not sixty-four.
+ */
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "zquic.h"
+
+void zq_buf_init(zq_buf *b) {
+  b->head = b->tail = NULL;
+  b->len = 0;
+}
+
+void zq_buf_clear(zq_buf *b) {
+  zq_buf_chunk *c = b->head;
+  while (c) {
+    zq_buf_chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+  zq_buf_init(b);
+}
+
+int zq_buf_append(zq_buf *b, const void *data, size_t len) {
+  const uint8_t *p = data;
+  while (len > 0) {
+    zq_buf_chunk *t = b->tail;
+    if (!t || t->end == t->cap) {
+      size_t cap = len > ZQ_BUF_CHUNK ? len : ZQ_BUF_CHUNK;
+      zq_buf_chunk *c = malloc(sizeof(*c) + cap);
+      if (!c) return ZQUIC_ERR_NO_MEMORY;
+      c->next = NULL;
+      c->cap = cap;
+      c->start = c->end = 0;
+      if (t) t->next = c;
+      else b->head = c;
+      b->tail = t = c;
+    }
+    size_t n = t->cap - t->end;
+    if (n > len) n = len;
+    memcpy(t->data + t->end, p, n);
+    t->end += n;
+    p += n;
+    len -= n;
+    b->len += n;
+  }
+  return ZQUIC_OK;
+}
+
+void zq_buf_consume(zq_buf *b, size_t n) {
+  while (n > 0 && b->head) {
+    zq_buf_chunk *c = b->head;
+    size_t avail = c->end - c->start;
+    size_t take = n < avail ? n : avail;
+    c->start += take;
+    b->len -= take;
+    n -= take;
+    /* Free a chunk only once it is full and drained: a partly filled tail keeps taking appends. */
+    if (c->start == c->end && (c->end == c->cap || c->next)) {
+      b->head = c->next;
+      if (!b->head) b->tail = NULL;
+      free(c);
+    } else if (c->start == c->end) {
+      c->start = c->end = 0; /* reuse the empty tail: nobody points into it any more */
+    }
+  }
+}
+
+size_t zq_buf_read(zq_buf *b, void *out, size_t cap) {
+  uint8_t *o = out;
+  size_t done = 0;
+  while (done < cap && b->head && b->len > 0) {
+    zq_buf_chunk *c = b->head;
+    size_t n = c->end - c->start;
+    if (n > cap - done) n = cap - done;
+    memcpy(o + done, c->data + c->start, n);
+    done += n;
+    zq_buf_consume(b, n);
+  }
+  return done;
+}
+
+size_t zq_buf_peek(const zq_buf *b, size_t offset, struct iovec *iov, size_t max, size_t limit) {
+  size_t count = 0;
+  for (const zq_buf_chunk *c = b->head; c && count < max && limit > 0; c = c->next) {
+    size_t n = c->end - c->start;
+    if (offset >= n) {
+      offset -= n;
+      continue;
+    }
+    size_t take = n - offset;
+    if (take > limit) take = limit;
+    iov[count].iov_base = (void *)(c->data + c->start + offset);
+    iov[count].iov_len = take;
+    count++;
+    limit -= take;
+    offset = 0;
+  }
+  return count;
+}

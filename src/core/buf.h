@@ -1,0 +1,38 @@
+/*
+ * buf.h — a byte queue made of chunks, used for stream receive and send buffers.
+ *
+ * Appending copies the bytes into chunks of at least ZQ_BUF_CHUNK; consuming frees whole chunks
+ * from the front. Chunks never move once written, which is what ngtcp2 and nghttp3 need: they keep
+ * pointers into data handed to them until it is acknowledged.
+ */
+#ifndef ZQ_BUF_H
+#define ZQ_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define ZQ_BUF_CHUNK 16384
+
+typedef struct zq_buf_chunk {
+  struct zq_buf_chunk *next;
+  size_t cap, start, end; /* live bytes are data[start, end) */
+  uint8_t data[];
+} zq_buf_chunk;
+
+typedef struct zq_buf {
+  zq_buf_chunk *head, *tail;
+  size_t len;
+} zq_buf;
+
+void zq_buf_init(zq_buf *b);
+void zq_buf_clear(zq_buf *b);
+int zq_buf_append(zq_buf *b, const void *data, size_t len); /* 0 or ZQUIC_ERR_NO_MEMORY */
+/* Copy up to `cap` bytes out of the front and consume them; returns the count. */
+size_t zq_buf_read(zq_buf *b, void *out, size_t cap);
+void zq_buf_consume(zq_buf *b, size_t n);
+/* Fill up to `max` iovecs with the bytes starting `offset` bytes into the queue, at most
+ * `limit` bytes in all; returns the number of iovecs. */
+size_t zq_buf_peek(const zq_buf *b, size_t offset, struct iovec *iov, size_t max, size_t limit);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * conn.c — creating QUIC connections and the ngtcp2 callbacks that feed them.
+ *
+ * A connection is born either here on a client (zq_conn_client_new, on the loop thread through
+ * zq_ctx_call) or in zq_conn_accept_initial when a server endpoint sees a new Initial. Both build
+ * the same ngtcp2 settings from the context's config and share one callbacks table; the callbacks
+ * route stream events either to raw streams (stream.c) or to the HTTP/3 layer (src/h3) when the
+ * connection speaks HTTP/3. Packet I/O, timers and closing live in conn_io.c.
+ */
+#include <string.h>
+#include <sys/random.h>
+
+#include "internal.h"
+#include "tls.h"
+
+ngtcp2_tstamp zq_conn_ts(void) { return zq_now_ns(); }
+
+static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref) {
+  zquic_connection *conn = ref->user_data;
+  return conn->qc;
+}
+
+static void rand_cb(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *rand_ctx) {
+  (void)rand_ctx;
+  if (gnutls_rnd(GNUTLS_RND_RANDOM, dest, destlen) != 0) memset(dest, 0, destlen);
+}
+
+static const uint8_t *reset_secret(zquic_connection *conn) {
+  return conn->server ? conn->server->static_secret : conn->ctx->reset_secret;
+}
+
+static int new_cid_cb(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
+                      void *user_data) {
+  (void)qc;
+  zquic_connection *conn = user_data;
+  if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+  cid->datalen = cidlen;
+  if (ngtcp2_crypto_generate_stateless_reset_token(token, reset_secret(conn), 32, cid) != 0)
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  if (zq_cidmap_put(&conn->ep->cids, cid->data, cid->datalen, conn) != 0)
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static int remove_cid_cb(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user_data) {
+  (void)qc;
+  zquic_connection *conn = user_data;
+  zq_cidmap_del(&conn->ep->cids, cid->data, cid->datalen);
+  return 0;
+}
+
+static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
+  (void)qc;
+  zquic_connection *conn = user_data;
+  gnutls_datum_t proto;
+  if (gnutls_alpn_get_selected_protocol(conn->tls, &proto) == 0 && proto.size < sizeof(conn->alpn)) {
+    memcpy(conn->alpn, proto.data, proto.size);
+    conn->alpn[proto.size] = '\0';
+  }
+  conn->state = ZQ_CONN_ESTABLISHED;
+  if (conn->server) {
+    gnutls_session_ticket_send(conn->tls, 1, 0);
+    if (conn->server->h3_enabled) {
+      if (strcmp(conn->alpn, "h3") != 0 || zq_h3_server_attach(conn) != 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    } else {
+      conn->queued_for_accept = true;
+      zq_list_push_back(&conn->server->accept_queue, &conn->accept_node);
+    }
+  }
+  zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+static int recv_stream_data_cb(ngtcp2_conn *qc, uint32_t flags, int64_t id, uint64_t offset,
+                               const uint8_t *data, size_t len, void *user_data,
+                               void *stream_user_data) {
+  (void)qc;
+  (void)offset;
+  zquic_connection *conn = user_data;
+  if (conn->h3) return zq_h3_on_stream_data(conn, id, flags, data, len);
+  zquic_stream *s = stream_user_data ? stream_user_data : zq_stream_find(conn, id);
+  if (!s) return 0; /* already released by its user: discard */
+  return zq_stream_on_data(conn, s, flags, data, len);
+}
+
+static int stream_open_cb(ngtcp2_conn *qc, int64_t id, void *user_data) {
+  zquic_connection *conn = user_data;
+  if (conn->h3) return 0; /* nghttp3 creates its own stream state */
+  zquic_stream *s = zq_stream_new(conn, id);
+  if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
+  ngtcp2_conn_set_stream_user_data(qc, id, s);
+  zq_list_push_back(&conn->incoming, &s->incoming_node);
+  zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+static int acked_cb(ngtcp2_conn *qc, int64_t id, uint64_t offset, uint64_t datalen,
+                    void *user_data, void *stream_user_data) {
+  (void)qc;
+  (void)offset;
+  zquic_connection *conn = user_data;
+  if (conn->h3) return zq_h3_on_acked(conn, id, datalen);
+  if (stream_user_data) zq_stream_on_acked(stream_user_data, datalen);
+  return 0;
+}
+
+static int stream_close_cb(ngtcp2_conn *qc, uint32_t flags, int64_t id, uint64_t app_error,
+                           void *user_data, void *stream_user_data) {
+  zquic_connection *conn = user_data;
+  if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error = 0;
+  /* ngtcp2 never raises the peer's stream limit by itself: give back one credit per closed
+   * peer-initiated stream, so a long-lived connection can keep opening streams. */
+  if (!ngtcp2_conn_is_local_stream(qc, id)) {
+    if (id & 0x2) ngtcp2_conn_extend_max_streams_uni(qc, 1);
+    else ngtcp2_conn_extend_max_streams_bidi(qc, 1);
+  }
+  if (conn->h3) return zq_h3_on_stream_close(conn, id, app_error);
+  if (stream_user_data) zq_stream_on_closed(stream_user_data, app_error);
+  return 0;
+}
+
+static int stream_reset_cb(ngtcp2_conn *qc, int64_t id, uint64_t final_size, uint64_t app_error,
+                           void *user_data, void *stream_user_data) {
+  (void)qc;
+  (void)final_size;
+  zquic_connection *conn = user_data;
+  if (conn->h3) return zq_h3_on_stream_reset(conn, id);
+  zquic_stream *s = stream_user_data;
+  if (s) {
+    s->reset_received = true;
+    s->reset_code = app_error;
+    zq_ctx_notify(conn->ctx);
+  }
+  return 0;
+}
+
+static int stop_sending_cb(ngtcp2_conn *qc, int64_t id, uint64_t app_error, void *user_data,
+                           void *stream_user_data) {
+  (void)qc;
+  (void)app_error;
+  (void)stream_user_data;
+  zquic_connection *conn = user_data;
+  if (conn->h3) return zq_h3_on_stop_sending(conn, id);
+  return 0;
+}
+
+static int extend_stream_data_cb(ngtcp2_conn *qc, int64_t id, uint64_t max_data, void *user_data,
+                                 void *stream_user_data) {
+  (void)qc;
+  (void)max_data;
+  zquic_connection *conn = user_data;
+  if (conn->h3) return zq_h3_on_extend_max_stream_data(conn, id);
+  if (stream_user_data) zq_stream_mark_writable(stream_user_data);
+  return 0;
+}
+
+static int extend_streams_cb(ngtcp2_conn *qc, uint64_t max_streams, void *user_data) {
+  (void)qc;
+  (void)max_streams;
+  zquic_connection *conn = user_data;
+  if (conn->h3) zq_h3_on_extend_max_streams(conn);
+  zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
+  memset(cb, 0, sizeof(*cb));
+  if (server) {
+    cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  } else {
+    cb->client_initial = ngtcp2_crypto_client_initial_cb;
+    cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+  }
+  cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb->encrypt = ngtcp2_crypto_encrypt_cb;
+  cb->decrypt = ngtcp2_crypto_decrypt_cb;
+  cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+  cb->update_key = ngtcp2_crypto_update_key_cb;
+  cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+  cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+  cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+  cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+  cb->rand = rand_cb;
+  cb->get_new_connection_id = new_cid_cb;
+  cb->remove_connection_id = remove_cid_cb;
+  cb->handshake_completed = handshake_completed_cb;
+  cb->recv_stream_data = recv_stream_data_cb;
+  cb->stream_open = stream_open_cb;
+  cb->acked_stream_data_offset = acked_cb;
+  cb->stream_close = stream_close_cb;
+  cb->stream_reset = stream_reset_cb;
+  cb->stream_stop_sending = stop_sending_cb;
+  cb->extend_max_stream_data = extend_stream_data_cb;
+  cb->extend_max_local_streams_bidi = extend_streams_cb;
+  cb->extend_max_local_streams_uni = extend_streams_cb;
+}
+
+static void fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
+                          ngtcp2_transport_params *params) {
+  ngtcp2_settings_default(settings);
+  settings->initial_ts = zq_conn_ts();
+  settings->handshake_timeout = (uint64_t)ctx->config.connection_timeout_ms * NGTCP2_MILLISECONDS;
+  settings->cc_algo = NGTCP2_CC_ALGO_CUBIC;
+  settings->max_window = 24u << 20;
+  settings->max_stream_window = 16u << 20;
+  ngtcp2_transport_params_default(params);
+  params->initial_max_stream_data_bidi_local = 1u << 20;
+  params->initial_max_stream_data_bidi_remote = 1u << 20;
+  params->initial_max_stream_data_uni = 1u << 20;
+  params->initial_max_data = 4u << 20;
+  params->initial_max_streams_bidi = ctx->config.max_streams_bidi;
+  params->initial_max_streams_uni = ctx->config.max_streams_uni;
+  params->max_idle_timeout = (uint64_t)ctx->config.idle_timeout_ms * NGTCP2_MILLISECONDS;
+  params->active_connection_id_limit = 7;
+}
+
+static zquic_connection *conn_alloc(zquic_context *ctx) {
+  zquic_connection *conn = calloc(1, sizeof(*conn));
+  if (!conn) return NULL;
+  conn->ctx = ctx;
+  conn->refs = 1; /* the transport's */
+  conn->conn_ref.get_conn = get_conn;
+  conn->conn_ref.user_data = conn;
+  zq_list_init(&conn->streams);
+  zq_list_init(&conn->incoming);
+  zq_list_init(&conn->writable);
+  zq_list_init(&conn->h3_streams);
+  return conn;
+}
+
+/* Client connections are created on the loop thread: libuv handles must be. */
+int zq_conn_client_new(zquic_context *ctx, const zq_addr *remote, const zq_alpn_list *alpn,
+                       const char *sni, gnutls_certificate_credentials_t cred, bool verify,
+                       zquic_connection **out) {
+  zquic_connection *conn = conn_alloc(ctx);
+  if (!conn) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  conn->client_cred = cred;
+  conn->verify_disabled = !verify;
+  snprintf(conn->sni, sizeof(conn->sni), "%s", sni);
+  zq_addr local = {.len = remote->len};
+  local.ss.ss_family = remote->ss.ss_family;
+  int rc = zq_endpoint_open(ctx, &local, &conn->ep_storage);
+  if (rc) goto err_free;
+  conn->ep = &conn->ep_storage;
+  zq_addr_format(&(zq_addr){remote->ss, remote->len}, conn->peer_text, sizeof(conn->peer_text));
+
+  ngtcp2_cid dcid, scid;
+  dcid.datalen = ZQ_CID_LEN;
+  scid.datalen = ZQ_CID_LEN;
+  rand_cb(dcid.data, dcid.datalen, NULL);
+  rand_cb(scid.data, scid.datalen, NULL);
+  ngtcp2_path path = {
+    .local = {.addr = (ngtcp2_sockaddr *)&conn->ep->local.ss, .addrlen = conn->ep->local.len},
+    .remote = {.addr = (ngtcp2_sockaddr *)(uintptr_t)&remote->ss, .addrlen = remote->len},
+  };
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  fill_settings(ctx, &settings, &params);
+  ngtcp2_callbacks cb;
+  fill_callbacks(&cb, false);
+  rc = ngtcp2_conn_client_new(&conn->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &settings,
+                              &params, NULL, conn);
+  if (rc) {
+    rc = zq_error_ngtcp2(rc, "ngtcp2_conn_client_new");
+    goto err_ep;
+  }
+  rc = zq_tls_session_client(cred, alpn, sni, verify, &conn->conn_ref, &conn->tls);
+  if (rc) goto err_qc;
+  ngtcp2_conn_set_tls_native_handle(conn->qc, conn->tls);
+  if ((rc = zq_cidmap_put(&conn->ep->cids, scid.data, scid.datalen, conn)) != 0 ||
+      (rc = zq_conn_io_start(conn)) != 0)
+    goto err_tls;
+  zq_list_push_back(&ctx->client_conns, &conn->list_node);
+  conn->refs++; /* the caller's handle */
+  conn->user_held = true;
+  zq_conn_flush(conn);
+  *out = conn;
+  return ZQUIC_OK;
+
+err_tls:
+  gnutls_deinit(conn->tls);
+err_qc:
+  ngtcp2_conn_del(conn->qc);
+err_ep:
+  zq_endpoint_close(conn->ep); /* closes synchronously: the poll was never started */
+err_free:
+  free(conn);
+  return rc;
+}
+
+int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
+                           const uint8_t *pkt, size_t len, uint32_t ecn) {
+  zquic_server *srv = ep->server;
+  if (!srv->accepting || srv->n_connections >= srv->max_connections) return ZQUIC_ERR_LIMIT;
+  zquic_context *ctx = ep->ctx;
+  zquic_connection *conn = conn_alloc(ctx);
+  if (!conn) return ZQUIC_ERR_NO_MEMORY;
+  conn->is_server = true;
+  conn->server = srv;
+  conn->ep = ep;
+  {
+    zq_addr remote = {.len = path->remote.addrlen};
+    memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
+    zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
+  }
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  fill_settings(ctx, &settings, &params);
+  params.original_dcid = hd->dcid;
+  params.original_dcid_present = 1;
+  params.stateless_reset_token_present = 1;
+  ngtcp2_cid scid;
+  scid.datalen = ZQ_CID_LEN;
+  rand_cb(scid.data, scid.datalen, NULL);
+  int rc = ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,
+                                                        srv->static_secret, 32, &scid);
+  if (rc) goto err_free;
+  ngtcp2_callbacks cb;
+  fill_callbacks(&cb, true);
+  rc = ngtcp2_conn_server_new(&conn->qc, &hd->scid, &scid, path, hd->version, &cb, &settings,
+                              &params, NULL, conn);
+  if (rc) goto err_free;
+  rc = zq_tls_session_server(&srv->tls, &srv->alpn, &conn->conn_ref, &conn->tls);
+  if (rc) goto err_qc;
+  ngtcp2_conn_set_tls_native_handle(conn->qc, conn->tls);
+  conn->ocid = hd->dcid;
+  if (zq_cidmap_put(&ep->cids, scid.data, scid.datalen, conn) != 0 ||
+      zq_cidmap_put(&ep->cids, hd->dcid.data, hd->dcid.datalen, conn) != 0 ||
+      zq_conn_io_start(conn) != 0)
+    goto err_cids;
+  conn->ocid_registered = true;
+  zq_list_push_back(&srv->conns, &conn->list_node);
+  srv->n_connections++;
+  zq_conn_read(conn, path, pkt, len, ecn);
+  return ZQUIC_OK;
+
+err_cids:
+  zq_cidmap_del_value(&ep->cids, conn);
+  gnutls_deinit(conn->tls);
+err_qc:
+  ngtcp2_conn_del(conn->qc);
+err_free:
+  free(conn);
+  return ZQUIC_ERR_INTERNAL;
+}

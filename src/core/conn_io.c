@@ -1,0 +1,396 @@
+/*
+ * conn_io.c — moving a connection's packets: reading datagrams into ngtcp2, the write loop that
+ * turns stream data into packets, the timer, and the end of a connection.
+ *
+ * The timer is a timerfd watched by uv_poll rather than a uv_timer: ngtcp2 schedules loss
+ * detection and pacing in nanoseconds, and libuv timers only count milliseconds (a paced sender
+ * woken a millisecond late loses most of its rate). ngtcp2 timestamps and the timerfd both use
+ * CLOCK_MONOTONIC, so the expiry is armed as an absolute time with no conversion.
+ *
+ * Every connection ends in conn_teardown(), on the loop thread: ngtcp2 and TLS state are freed at
+ * once, the libuv handles close asynchronously, and the memory goes when the last reference (the
+ * user's handle, a held stream, or the transport's) is released.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "tls.h"
+
+static void on_timer(uv_poll_t *handle, int status, int events);
+
+int zq_conn_io_start(zquic_connection *conn) {
+  conn->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (conn->timer_fd < 0) return zq_error(ZQUIC_ERR_SOCKET, "timerfd_create: %s", strerror(errno));
+  if (uv_poll_init(&conn->ctx->loop, &conn->timer_poll, conn->timer_fd) != 0) {
+    close(conn->timer_fd);
+    return zq_error(ZQUIC_ERR_INTERNAL, "uv_poll_init(timerfd) failed");
+  }
+  conn->timer_poll.data = conn;
+  uv_poll_start(&conn->timer_poll, UV_READABLE, on_timer);
+  conn->io_started = true;
+  if (!conn->is_server) {
+    int rc = zq_endpoint_start(conn->ep);
+    if (rc) return rc;
+  }
+  return ZQUIC_OK;
+}
+
+static void arm_timer(zquic_connection *conn) {
+  if (!conn->qc || !conn->io_started) return;
+  ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn->qc);
+  struct itimerspec its;
+  memset(&its, 0, sizeof(its));
+  if (expiry != UINT64_MAX) {
+    if (expiry == 0) expiry = 1; /* an all-zero value would disarm */
+    its.it_value.tv_sec = (time_t)(expiry / 1000000000ull);
+    its.it_value.tv_nsec = (long)(expiry % 1000000000ull);
+  }
+  timerfd_settime(conn->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+void zq_conn_schedule(zquic_connection *conn) {
+  if (conn->in_dirty || !conn->qc) return;
+  conn->in_dirty = true;
+  zq_list_push_back(&conn->ctx->dirty, &conn->dirty_node);
+  if (!zq_on_loop_thread(conn->ctx)) zq_ctx_wake(conn->ctx);
+}
+
+void zq_ctx_flush_dirty(zquic_context *ctx) {
+  zq_list_node *n;
+  while ((n = zq_list_pop_front(&ctx->dirty))) {
+    zquic_connection *conn = zq_container_of(n, zquic_connection, dirty_node);
+    conn->in_dirty = false;
+    zq_conn_flush(conn);
+  }
+}
+
+static void on_io_closed(uv_handle_t *handle) {
+  zquic_connection *conn = handle->data;
+  if (handle == (uv_handle_t *)&conn->timer_poll) close(conn->timer_fd);
+  if (--conn->pending_closes == 0) zq_conn_release(conn);
+}
+
+static void on_ep_closed(zq_endpoint *ep) {
+  zquic_connection *conn = zq_container_of(ep, zquic_connection, ep_storage);
+  if (--conn->pending_closes == 0) zq_conn_release(conn);
+}
+
+static void conn_teardown(zquic_connection *conn) {
+  if (conn->freed_transport) return;
+  conn->freed_transport = true;
+  conn->state = ZQ_CONN_CLOSED;
+  if (conn->h3) zq_h3_free(conn);
+  if (conn->in_dirty) {
+    zq_list_remove(&conn->ctx->dirty, &conn->dirty_node);
+    conn->in_dirty = false;
+  }
+  if (!conn->ep->closing) zq_cidmap_del_value(&conn->ep->cids, conn);
+  ngtcp2_conn_del(conn->qc);
+  conn->qc = NULL;
+  gnutls_deinit(conn->tls);
+  conn->tls = NULL;
+  free(conn->pending_pkt);
+  conn->pending_pkt = NULL;
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->streams) {
+    zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
+    s->transport_open = false;
+    if (!s->user_held) zq_stream_free(s);
+  }
+  if (conn->server) {
+    zq_server_conn_gone(conn->server, conn);
+  } else {
+    zq_list_remove(&conn->ctx->client_conns, &conn->list_node);
+  }
+  conn->pending_closes = 0;
+  if (conn->io_started) {
+    conn->pending_closes++;
+    uv_close((uv_handle_t *)&conn->timer_poll, on_io_closed);
+  }
+  if (!conn->is_server) {
+    conn->pending_closes++;
+    conn->ep->on_closed = on_ep_closed;
+    zq_endpoint_close(conn->ep);
+  }
+  if (conn->pending_closes == 0) zq_conn_release(conn);
+  zq_ctx_notify(conn->ctx);
+}
+
+void zq_conn_release(zquic_connection *conn) {
+  if (--conn->refs > 0) return;
+  if (conn->client_cred) gnutls_certificate_free_credentials(conn->client_cred);
+  free(conn);
+}
+
+static void set_close(zquic_connection *conn, int code, const char *fmt, const char *detail) {
+  if (conn->close_code) return; /* keep the first, most specific reason */
+  conn->close_code = code;
+  snprintf(conn->close_reason, sizeof(conn->close_reason), fmt, detail);
+}
+
+/* Send a CONNECTION_CLOSE carrying `ccerr`, then tear down. */
+static void close_with(zquic_connection *conn, const ngtcp2_ccerr *ccerr) {
+  uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi;
+  if (conn->qc && !ngtcp2_conn_in_closing_period(conn->qc) &&
+      !ngtcp2_conn_in_draining_period(conn->qc)) {
+    ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn->qc, &ps.path, &pi, buf, sizeof(buf),
+                                                        ccerr, zq_conn_ts());
+    if (n > 0) zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)n, pi.ecn);
+  }
+  conn_teardown(conn);
+}
+
+void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *reason) {
+  if (!conn->qc) return;
+  ngtcp2_ccerr cc;
+  ngtcp2_ccerr_default(&cc);
+  ngtcp2_ccerr_set_application_error(&cc, app_error, (const uint8_t *)reason,
+                                     reason ? strlen(reason) : 0);
+  set_close(conn, ZQUIC_ERR_CLOSED, "%s", "connection closed locally");
+  close_with(conn, &cc);
+}
+
+void zq_conn_abort(zquic_connection *conn) {
+  set_close(conn, ZQUIC_ERR_CLOSED, "%s", "context destroyed");
+  zq_conn_close_now(conn, 0, NULL);
+}
+
+static void describe_peer_close(zquic_connection *conn) {
+  const ngtcp2_ccerr *cc = ngtcp2_conn_get_ccerr(conn->qc);
+  char text[200];
+  int n = snprintf(text, sizeof(text), "%s error 0x%llx",
+                   cc->type == NGTCP2_CCERR_TYPE_APPLICATION ? "application" : "transport",
+                   (unsigned long long)cc->error_code);
+  if (cc->reasonlen && n > 0 && (size_t)n < sizeof(text))
+    snprintf(text + n, sizeof(text) - (size_t)n, ": %.*s", (int)cc->reasonlen, cc->reason);
+  bool clean = cc->error_code == 0;
+  if (conn->state == ZQ_CONN_HANDSHAKING) {
+    /* 0x100-0x1ff carry a TLS alert: the peer's TLS rejected us (e.g. our certificate). */
+    if (cc->type == NGTCP2_CCERR_TYPE_TRANSPORT && (cc->error_code & ~0xffull) == 0x100)
+      snprintf(text + strlen(text), sizeof(text) - strlen(text), " (peer TLS alert %s)",
+               gnutls_alert_get_strname((gnutls_alert_description_t)(cc->error_code & 0xff))
+                 ?: "?");
+    set_close(conn, ZQUIC_ERR_HANDSHAKE, "handshake failed: peer closed the connection with %s",
+              text);
+  } else {
+    set_close(conn, clean ? ZQUIC_ERR_CLOSED : ZQUIC_ERR_PEER_CLOSED,
+              "connection closed by peer with %s", text);
+  }
+}
+
+static void handle_read_error(zquic_connection *conn, int rv) {
+  ngtcp2_ccerr cc;
+  ngtcp2_ccerr_default(&cc);
+  switch (rv) {
+  case NGTCP2_ERR_DRAINING:
+    describe_peer_close(conn);
+    conn_teardown(conn);
+    return;
+  case NGTCP2_ERR_DROP_CONN:
+  case NGTCP2_ERR_RETRY:
+    set_close(conn, ZQUIC_ERR_CLOSED, "%s", "connection dropped");
+    conn_teardown(conn);
+    return;
+  case NGTCP2_ERR_CRYPTO: {
+    char detail[256];
+    uint8_t alert = ngtcp2_conn_get_tls_alert(conn->qc);
+    zq_tls_describe_failure(conn->tls, alert, detail, sizeof(detail));
+    bool cert = conn->tls && gnutls_session_get_verify_cert_status(conn->tls) != 0;
+    set_close(conn, cert ? ZQUIC_ERR_CERT_VERIFY : ZQUIC_ERR_TLS, "%s", detail);
+    ngtcp2_ccerr_set_tls_alert(&cc, alert, NULL, 0);
+    close_with(conn, &cc);
+    return;
+  }
+  default:
+    set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC error: %s", ngtcp2_strerror(rv));
+    if (rv == NGTCP2_ERR_CALLBACK_FAILURE && conn->app_close_error)
+      ngtcp2_ccerr_set_application_error(&cc, conn->app_close_error, NULL, 0);
+    else
+      ngtcp2_ccerr_set_liberr(&cc, rv, NULL, 0);
+    close_with(conn, &cc);
+    return;
+  }
+}
+
+void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t *pkt, size_t len,
+                  uint32_t ecn) {
+  if (!conn->qc) return;
+  ngtcp2_pkt_info pi = {.ecn = (uint8_t)ecn};
+  int rv = ngtcp2_conn_read_pkt(conn->qc, path, &pi, pkt, len, zq_conn_ts());
+  if (rv != 0) {
+    handle_read_error(conn, rv);
+    return;
+  }
+  zq_conn_schedule(conn);
+}
+
+static bool send_pending(zquic_connection *conn) {
+  if (!conn->pending_pkt || conn->pending_len == 0) return true;
+  if (zq_endpoint_send(conn->ep, &conn->pending_path.path, conn->pending_pkt, conn->pending_len,
+                       conn->pending_ecn) == ZQUIC_ERR_WOULD_BLOCK)
+    return false;
+  conn->pending_len = 0;
+  return true;
+}
+
+static bool keep_pending(zquic_connection *conn, const ngtcp2_path *path, const uint8_t *pkt,
+                         size_t len, uint32_t ecn) {
+  if (!conn->pending_pkt && !(conn->pending_pkt = malloc(ZQ_MAX_UDP_PAYLOAD))) return false;
+  ngtcp2_path_storage_init(&conn->pending_path, path->local.addr, path->local.addrlen,
+                           path->remote.addr, path->remote.addrlen, NULL);
+  memcpy(conn->pending_pkt, pkt, len);
+  conn->pending_len = len;
+  conn->pending_ecn = ecn;
+  return true;
+}
+
+/* Pick the data for the next packet: from nghttp3, or from the first raw stream with some. */
+static nghttp3_ssize next_stream_data(zquic_connection *conn, int64_t *id, int *fin,
+                                      ngtcp2_vec *vec, size_t max) {
+  *id = -1;
+  *fin = 0;
+  if (conn->h3) return zq_h3_writev(conn, id, fin, (nghttp3_vec *)vec, max);
+  zq_list_node *n = zq_list_front(&conn->writable);
+  if (!n) return 0;
+  zquic_stream *s = zq_container_of(n, zquic_stream, write_node);
+  *id = s->id;
+  size_t unsent = s->tx.len - s->tx_sent_off;
+  size_t cnt = zq_buf_peek(&s->tx, s->tx_sent_off, (struct iovec *)vec, max, unsent);
+  size_t covered = 0;
+  for (size_t i = 0; i < cnt; i++) covered += vec[i].len;
+  *fin = s->fin_queued && covered == unsent;
+  return (nghttp3_ssize)cnt;
+}
+
+static void wrote_stream_data(zquic_connection *conn, int64_t id, ngtcp2_ssize n, int fin) {
+  if (conn->h3) {
+    if (n >= 0) zq_h3_wrote(conn, id, (size_t)n);
+    return;
+  }
+  zquic_stream *s = zq_stream_find(conn, id);
+  if (!s || n < 0) return;
+  s->tx_sent_off += (size_t)n;
+  if (fin && s->tx_sent_off == s->tx.len) s->fin_sent = true;
+  if (s->tx_sent_off == s->tx.len && (!s->fin_queued || s->fin_sent)) {
+    zq_list_remove(&conn->writable, &s->write_node);
+    s->write_listed = false;
+  }
+}
+
+static void stream_blocked(zquic_connection *conn, int64_t id) {
+  if (conn->h3) {
+    zq_h3_blocked(conn, id);
+    return;
+  }
+  zquic_stream *s = zq_stream_find(conn, id);
+  if (s && s->write_listed) {
+    zq_list_remove(&conn->writable, &s->write_node);
+    s->write_listed = false;
+  }
+}
+
+static void stream_shut(zquic_connection *conn, int64_t id) {
+  if (conn->h3) {
+    zq_h3_shutdown_write(conn, id);
+    return;
+  }
+  stream_blocked(conn, id);
+}
+
+void zq_conn_flush(zquic_connection *conn) {
+  if (!conn->qc || !send_pending(conn)) return;
+  if (conn->close_requested) {
+    zq_conn_close_now(conn, conn->h3 ? NGHTTP3_H3_NO_ERROR : conn->close_app_error, NULL);
+    return;
+  }
+  uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_tstamp ts = zq_conn_ts();
+  for (int budget = 0; budget < 4096; budget++) {
+    int64_t id;
+    int fin;
+    ngtcp2_vec vec[16];
+    nghttp3_ssize cnt = next_stream_data(conn, &id, &fin, vec, 16);
+    if (cnt < 0) {
+      set_close(conn, ZQUIC_ERR_PROTOCOL, "HTTP/3 error: %s", nghttp3_strerror((int)cnt));
+      zq_conn_close_now(conn, NGHTTP3_H3_INTERNAL_ERROR, NULL);
+      return;
+    }
+    uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE | (fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0);
+    ngtcp2_ssize ndatalen = -1;
+    ngtcp2_pkt_info pi;
+    ngtcp2_ssize nwrite = ngtcp2_conn_writev_stream(conn->qc, &ps.path, &pi, buf, sizeof(buf),
+                                                    &ndatalen, flags, id, vec, (size_t)cnt, ts);
+    if (nwrite < 0) {
+      switch (nwrite) {
+      case NGTCP2_ERR_STREAM_DATA_BLOCKED: stream_blocked(conn, id); continue;
+      case NGTCP2_ERR_STREAM_SHUT_WR: stream_shut(conn, id); continue;
+      case NGTCP2_ERR_WRITE_MORE: wrote_stream_data(conn, id, ndatalen, fin); continue;
+      default: {
+        ngtcp2_ccerr cc;
+        ngtcp2_ccerr_default(&cc);
+        ngtcp2_ccerr_set_liberr(&cc, (int)nwrite, NULL, 0);
+        set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC write error: %s", ngtcp2_strerror((int)nwrite));
+        close_with(conn, &cc);
+        return;
+      }
+      }
+    }
+    if (id >= 0) wrote_stream_data(conn, id, ndatalen, fin);
+    if (nwrite == 0) break;
+    if (zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)nwrite, pi.ecn) ==
+        ZQUIC_ERR_WOULD_BLOCK) {
+      keep_pending(conn, &ps.path, buf, (size_t)nwrite, pi.ecn);
+      break;
+    }
+  }
+  ngtcp2_conn_update_pkt_tx_time(conn->qc, ts);
+  arm_timer(conn);
+}
+
+static void on_timer(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  zquic_connection *conn = handle->data;
+  zquic_context *ctx = conn->ctx;
+  pthread_mutex_lock(&ctx->lock);
+  uint64_t expirations;
+  ssize_t r = read(conn->timer_fd, &expirations, sizeof(expirations));
+  (void)r;
+  if (conn->qc) {
+    int rv = ngtcp2_conn_handle_expiry(conn->qc, zq_conn_ts());
+    if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+      set_close(conn, ZQUIC_ERR_IDLE_TIMEOUT, "%s", "connection closed after idle timeout");
+      conn_teardown(conn);
+    } else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+      set_close(conn, ZQUIC_ERR_HANDSHAKE, "%s", "handshake timed out (no answer from the peer)");
+      conn_teardown(conn);
+    } else if (rv != 0) {
+      ngtcp2_ccerr cc;
+      ngtcp2_ccerr_default(&cc);
+      ngtcp2_ccerr_set_liberr(&cc, rv, NULL, 0);
+      set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC timer error: %s", ngtcp2_strerror(rv));
+      close_with(conn, &cc);
+    } else {
+      zq_conn_flush(conn);
+    }
+  }
+  zq_ctx_flush_dirty(ctx);
+  zq_ctx_notify(ctx);
+  pthread_mutex_unlock(&ctx->lock);
+}
+
+int zq_conn_check_open(zquic_connection *conn) {
+  if (conn->state == ZQ_CONN_CLOSED || !conn->qc || conn->close_requested)
+    return zq_error(conn->close_code ? conn->close_code : ZQUIC_ERR_CLOSED, "%s",
+                    conn->close_reason[0] ? conn->close_reason : "connection closed");
+  return ZQUIC_OK;
+}

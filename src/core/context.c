@@ -1,0 +1,234 @@
+/*
+ * context.c — the context: its config, its loop thread and the hand-off between API threads and
+ * that loop.
+ *
+ * API threads never touch libuv. They change state under ctx->lock and either mark a connection
+ * dirty (zq_conn_schedule) or queue a zq_loop_call and wait for it; both wake the loop through one
+ * uv_async. The loop drains calls first (they may create connections), then flushes every dirty
+ * connection, then broadcasts ctx->changed so that blocked callers re-check their conditions.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct zq_loop_call {
+  zq_list_node node;
+  int (*fn)(void *arg);
+  void *arg;
+  int result;
+  bool done;
+};
+
+uint64_t zq_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+ZQUIC_API void zquic_config_init(zquic_config *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
+  cfg->max_connections = 10000;
+  cfg->connection_timeout_ms = 10000;
+  cfg->tls_verify = 1;
+  cfg->alpn = "h3";
+  cfg->idle_timeout_ms = 30000;
+  cfg->max_streams_bidi = 100;
+  cfg->max_streams_uni = 100;
+}
+
+bool zq_on_loop_thread(zquic_context *ctx) {
+  uv_thread_t self = uv_thread_self();
+  return uv_thread_equal(&self, &ctx->loop_thread);
+}
+
+bool zq_ctx_enter(zquic_context *ctx) {
+  if (zq_on_loop_thread(ctx)) return false;
+  pthread_mutex_lock(&ctx->lock);
+  return true;
+}
+
+void zq_ctx_leave(zquic_context *ctx, bool taken) {
+  if (taken) pthread_mutex_unlock(&ctx->lock);
+}
+
+uint64_t zq_deadline_from_timeout(int timeout_ms) {
+  if (timeout_ms < 0) return 0;
+  return zq_now_ns() + (uint64_t)timeout_ms * 1000000ull + 1;
+}
+
+bool zq_ctx_wait(zquic_context *ctx, uint64_t deadline_ns) {
+  if (deadline_ns == 0) {
+    pthread_cond_wait(&ctx->changed, &ctx->lock);
+    return true;
+  }
+  uint64_t now = zq_now_ns();
+  if (now >= deadline_ns) return false;
+  /* ctx->changed uses CLOCK_MONOTONIC (see zquic_init), so the deadline survives clock steps. */
+  struct timespec ts = {(time_t)(deadline_ns / 1000000000ull), (long)(deadline_ns % 1000000000ull)};
+  return pthread_cond_timedwait(&ctx->changed, &ctx->lock, &ts) != ETIMEDOUT ||
+         zq_now_ns() < deadline_ns;
+}
+
+void zq_ctx_notify(zquic_context *ctx) { pthread_cond_broadcast(&ctx->changed); }
+
+void zq_ctx_wake(zquic_context *ctx) { uv_async_send(&ctx->wakeup); }
+
+int zq_ctx_call(zquic_context *ctx, int (*fn)(void *arg), void *arg) {
+  if (zq_on_loop_thread(ctx)) return fn(arg);
+  if (ctx->stopping) return zq_error(ZQUIC_ERR_CLOSED, "context is shutting down");
+  zq_loop_call call = {.fn = fn, .arg = arg};
+  zq_list_push_back(&ctx->calls, &call.node);
+  uv_async_send(&ctx->wakeup);
+  while (!call.done) zq_ctx_wait(ctx, 0);
+  return call.result;
+}
+
+static void on_wakeup(uv_async_t *handle) {
+  zquic_context *ctx = handle->data;
+  pthread_mutex_lock(&ctx->lock);
+  zq_list_node *n;
+  while ((n = zq_list_pop_front(&ctx->calls))) {
+    zq_loop_call *call = zq_container_of(n, zq_loop_call, node);
+    call->result = call->fn(call->arg);
+    call->done = true;
+  }
+  zq_ctx_flush_dirty(ctx);
+  zq_ctx_notify(ctx);
+  pthread_mutex_unlock(&ctx->lock);
+}
+
+static void loop_main(void *arg) {
+  zquic_context *ctx = arg;
+  uv_run(&ctx->loop, UV_RUN_DEFAULT);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int copy_config(zquic_context *ctx, const zquic_config *in) {
+  zquic_config_init(&ctx->config);
+  if (in) {
+    if (in->struct_size == 0 || in->struct_size > sizeof(zquic_config))
+      return zq_error(ZQUIC_ERR_INVALID_ARGUMENT,
+                      "zquic_config.struct_size is %zu: call zquic_config_init first",
+                      in->struct_size);
+    memcpy(&ctx->config, in, in->struct_size);
+    ctx->config.struct_size = sizeof(zquic_config);
+  }
+  zquic_config *c = &ctx->config;
+  if (!c->tls_verify && !c->insecure_skip_verify_DANGEROUS)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT,
+                    "tls_verify=0 is refused; set insecure_skip_verify_DANGEROUS to turn "
+                    "certificate checks off");
+  if (c->max_connections == 0 || c->connection_timeout_ms == 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT,
+                    "max_connections and connection_timeout_ms must be > 0");
+  ctx->cert_file = dup_or_null(c->cert_file);
+  ctx->key_file = dup_or_null(c->key_file);
+  ctx->ca_file = dup_or_null(c->ca_file);
+  ctx->alpn = dup_or_null(c->alpn ? c->alpn : "h3");
+  ctx->bind_address = dup_or_null(c->bind_address);
+  c->cert_file = ctx->cert_file;
+  c->key_file = ctx->key_file;
+  c->ca_file = ctx->ca_file;
+  c->alpn = ctx->alpn;
+  c->bind_address = ctx->bind_address;
+  return zq_alpn_parse(ctx->alpn, &ctx->alpn_list);
+}
+
+static void free_config(zquic_context *ctx) {
+  free(ctx->cert_file);
+  free(ctx->key_file);
+  free(ctx->ca_file);
+  free(ctx->alpn);
+  free(ctx->bind_address);
+}
+
+ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
+  if (!out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zquic_init: out is NULL");
+  *out = NULL;
+  zquic_context *ctx = calloc(1, sizeof(*ctx));
+  if (!ctx) return zq_error(ZQUIC_ERR_NO_MEMORY, "zquic_init: out of memory");
+  int rc = copy_config(ctx, cfg);
+  if (rc) goto err_config;
+  rc = gnutls_global_init();
+  if (rc < 0) {
+    rc = zq_error(ZQUIC_ERR_TLS, "gnutls_global_init: %s", gnutls_strerror(rc));
+    goto err_config;
+  }
+  gnutls_rnd(GNUTLS_RND_KEY, ctx->reset_secret, sizeof(ctx->reset_secret));
+  zq_list_init(&ctx->dirty);
+  zq_list_init(&ctx->calls);
+  zq_list_init(&ctx->servers);
+  zq_list_init(&ctx->client_conns);
+  pthread_mutex_init(&ctx->lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ctx->changed, &ca);
+  pthread_condattr_destroy(&ca);
+  if (uv_loop_init(&ctx->loop) != 0) {
+    rc = zq_error(ZQUIC_ERR_INTERNAL, "uv_loop_init failed");
+    goto err_sync;
+  }
+  uv_async_init(&ctx->loop, &ctx->wakeup, on_wakeup);
+  ctx->wakeup.data = ctx;
+  if (uv_thread_create(&ctx->loop_thread, loop_main, ctx) != 0) {
+    rc = zq_error(ZQUIC_ERR_INTERNAL, "cannot start the loop thread");
+    goto err_loop;
+  }
+  *out = ctx;
+  zq_error_clear();
+  return ZQUIC_OK;
+
+err_loop:
+  uv_close((uv_handle_t *)&ctx->wakeup, NULL);
+  uv_run(&ctx->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&ctx->loop);
+err_sync:
+  pthread_mutex_destroy(&ctx->lock);
+  pthread_cond_destroy(&ctx->changed);
+  gnutls_global_deinit();
+err_config:
+  free_config(ctx);
+  free(ctx);
+  return rc;
+}
+
+/* Runs on the loop thread: tear everything down, then close the async handle so uv_run returns. */
+static int shutdown_on_loop(void *arg) {
+  zquic_context *ctx = arg;
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &ctx->servers) {
+    zquic_server *srv = zq_container_of(n, zquic_server, ctx_node);
+    zquic_server_free(srv);
+  }
+  zq_list_for_each_safe(n, tmp, &ctx->client_conns) {
+    zq_conn_abort(zq_container_of(n, zquic_connection, list_node));
+  }
+  ctx->stopping = true;
+  uv_close((uv_handle_t *)&ctx->wakeup, NULL);
+  return 0;
+}
+
+ZQUIC_API void zquic_destroy(zquic_context *ctx) {
+  if (!ctx) return;
+  if (zq_on_loop_thread(ctx)) {
+    zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_destroy called from a callback");
+    return;
+  }
+  pthread_mutex_lock(&ctx->lock);
+  zq_ctx_call(ctx, shutdown_on_loop, ctx);
+  pthread_mutex_unlock(&ctx->lock);
+  uv_thread_join(&ctx->loop_thread);
+  uv_loop_close(&ctx->loop);
+  pthread_mutex_destroy(&ctx->lock);
+  pthread_cond_destroy(&ctx->changed);
+  gnutls_global_deinit();
+  free_config(ctx);
+  free(ctx);
+}

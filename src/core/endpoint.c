@@ -1,0 +1,241 @@
+/*
+ * endpoint.c — one UDP socket and the datagrams through it.
+ *
+ * A server endpoint is shared by all of its connections; each client connection has its own (so a
+ * client's port identifies it and the kernel does the demultiplexing). Incoming datagrams are read
+ * in batches with recvmmsg, routed by Destination Connection ID through ep->cids, and anything
+ * unknown that looks like a new Initial goes to the server's accept path. ECN bits are read from
+ * IP_TOS/IPV6_TCLASS control messages so ngtcp2 can validate ECN.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RECV_BATCH 16
+#define RECV_BUF 65536
+
+static int set_recv_ecn(int fd, int family) {
+  int on = 1;
+  if (family == AF_INET6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on));
+    /* Dual-stack sockets also receive IPv4 packets whose TOS arrives as IP_TOS. */
+    setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+  }
+  return 0;
+}
+
+int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep) {
+  memset(ep, 0, sizeof(*ep));
+  ep->ctx = ctx;
+  ep->fd = -1;
+  int family = bind_addr->ss.ss_family;
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return zq_error(ZQUIC_ERR_SOCKET, "socket: %s", strerror(errno));
+  if (family == AF_INET6) {
+    const struct sockaddr_in6 *s6 = (const void *)&bind_addr->ss;
+    int v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr); /* [::] serves IPv4 too */
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+  }
+  int bufsize = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+  set_recv_ecn(fd, family);
+  if (bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0) {
+    char text[80];
+    zq_addr_format(bind_addr, text, sizeof(text));
+    int err = errno;
+    close(fd);
+    return zq_error(ZQUIC_ERR_SOCKET, "bind %s: %s", text, strerror(err));
+  }
+  ep->local.len = sizeof(ep->local.ss);
+  getsockname(fd, (struct sockaddr *)&ep->local.ss, &ep->local.len);
+  ep->fd = fd;
+  int rc = zq_cidmap_init(&ep->cids);
+  if (rc) {
+    close(fd);
+    ep->fd = -1;
+    return zq_error(rc, "out of memory");
+  }
+  return ZQUIC_OK;
+}
+
+static uint32_t ecn_from_cmsg(struct msghdr *msg) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) ||
+        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)) {
+      if (c->cmsg_len >= CMSG_LEN(sizeof(int)) && c->cmsg_level == IPPROTO_IPV6) {
+        int v;
+        memcpy(&v, CMSG_DATA(c), sizeof(v));
+        return (uint32_t)v & 0x3;
+      }
+      return (uint32_t)(*(uint8_t *)CMSG_DATA(c)) & 0x3;
+    }
+  }
+  return 0;
+}
+
+static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
+                     const uint8_t *pkt, size_t len, uint32_t ecn) {
+  ngtcp2_version_cid vc;
+  int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ZQ_CID_LEN);
+  ngtcp2_path path = {
+    .local = {.addr = (ngtcp2_sockaddr *)&ep->local.ss, .addrlen = ep->local.len},
+    .remote = {.addr = (ngtcp2_sockaddr *)(uintptr_t)from, .addrlen = fromlen},
+  };
+  if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+    if (!ep->server) return;
+    uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
+    uint32_t versions[] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
+    uint8_t unused;
+    getrandom(&unused, 1, 0);
+    ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
+      buf, sizeof(buf), unused, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, versions, 2);
+    if (n > 0) zq_endpoint_send(ep, &path, buf, (size_t)n, 0);
+    return;
+  }
+  if (rv != 0) return; /* not QUIC, or garbage: drop silently (RFC 9000 5.2) */
+  zquic_connection *conn = zq_cidmap_get(&ep->cids, vc.dcid, vc.dcidlen);
+  if (conn) {
+    zq_conn_read(conn, &path, pkt, len, ecn);
+    return;
+  }
+  if (!ep->server) return;
+  ngtcp2_pkt_hd hd;
+  if (ngtcp2_accept(&hd, pkt, len) != 0) return; /* not a valid first Initial */
+  zq_conn_accept_initial(ep, &path, &hd, pkt, len, ecn);
+}
+
+static void on_readable(zq_endpoint *ep) {
+  static _Thread_local uint8_t bufs[RECV_BATCH][RECV_BUF];
+  struct mmsghdr msgs[RECV_BATCH];
+  struct iovec iov[RECV_BATCH];
+  struct sockaddr_storage from[RECV_BATCH];
+  union {
+    char buf[CMSG_SPACE(sizeof(int)) * 2];
+    struct cmsghdr align;
+  } ctrl[RECV_BATCH];
+  for (int round = 0; round < 64 && !ep->closing; round++) {
+    for (int i = 0; i < RECV_BATCH; i++) {
+      iov[i].iov_base = bufs[i];
+      iov[i].iov_len = RECV_BUF;
+      memset(&msgs[i], 0, sizeof(msgs[i]));
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+      msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
+    }
+    int n = recvmmsg(ep->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0) return;
+    for (int i = 0; i < n && !ep->closing; i++) {
+      uint32_t ecn = ecn_from_cmsg(&msgs[i].msg_hdr);
+      dispatch(ep, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i], msgs[i].msg_len, ecn);
+    }
+    if (n < RECV_BATCH) return;
+  }
+}
+
+static void on_poll(uv_poll_t *handle, int status, int events) {
+  zq_endpoint *ep = handle->data;
+  zquic_context *ctx = ep->ctx;
+  pthread_mutex_lock(&ctx->lock);
+  if (status == 0 && (events & UV_READABLE)) on_readable(ep);
+  if (status == 0 && (events & UV_WRITABLE) && !ep->closing) {
+    ep->want_writable = false;
+    uv_poll_start(&ep->poll, UV_READABLE, on_poll);
+    /* Writes stalled on EAGAIN: let every connection of this endpoint try again. */
+    if (ep->server) {
+      zq_list_node *n, *tmp;
+      zq_list_for_each_safe(n, tmp, &ep->server->conns) {
+        zq_conn_schedule(zq_container_of(n, zquic_connection, list_node));
+      }
+    } else {
+      zquic_connection *conn = zq_container_of(ep, zquic_connection, ep_storage);
+      zq_conn_schedule(conn);
+    }
+  }
+  zq_ctx_flush_dirty(ctx);
+  zq_ctx_notify(ctx);
+  pthread_mutex_unlock(&ctx->lock);
+}
+
+int zq_endpoint_start(zq_endpoint *ep) {
+  int rc = uv_poll_init(&ep->ctx->loop, &ep->poll, ep->fd);
+  if (rc != 0) return zq_error(ZQUIC_ERR_SOCKET, "uv_poll_init: %s", uv_strerror(rc));
+  ep->poll.data = ep;
+  ep->poll_started = true;
+  uv_poll_start(&ep->poll, UV_READABLE, on_poll);
+  return ZQUIC_OK;
+}
+
+static void finish_close(zq_endpoint *ep) {
+  close(ep->fd);
+  ep->fd = -1;
+  zq_cidmap_clear(&ep->cids);
+  if (ep->on_closed) ep->on_closed(ep);
+}
+
+static void on_poll_closed(uv_handle_t *handle) { finish_close(handle->data); }
+
+void zq_endpoint_close(zq_endpoint *ep) {
+  if (ep->closing) return;
+  ep->closing = true;
+  if (ep->poll_started) {
+    uv_close((uv_handle_t *)&ep->poll, on_poll_closed);
+  } else {
+    finish_close(ep);
+  }
+}
+
+int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                     uint32_t ecn) {
+  if (ep->fd < 0) return ZQUIC_ERR_CLOSED;
+  struct iovec iov = {(void *)(uintptr_t)data, len};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctrl;
+  struct msghdr msg = {0};
+  msg.msg_name = path->remote.addr;
+  msg.msg_namelen = path->remote.addrlen;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (ecn) {
+    memset(&ctrl, 0, sizeof(ctrl));
+    msg.msg_control = ctrl.buf;
+    msg.msg_controllen = sizeof(ctrl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    int tos = (int)ecn;
+    if (ep->local.ss.ss_family == AF_INET6 && path->remote.addr->sa_family == AF_INET6) {
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_TCLASS;
+    } else {
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_TOS;
+    }
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &tos, sizeof(tos));
+  }
+  for (;;) {
+    ssize_t n = sendmsg(ep->fd, &msg, MSG_DONTWAIT);
+    if (n >= 0) return ZQUIC_OK;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (!ep->want_writable && ep->poll_started && !ep->closing) {
+        ep->want_writable = true;
+        uv_poll_start(&ep->poll, UV_READABLE | UV_WRITABLE, on_poll);
+      }
+      return ZQUIC_ERR_WOULD_BLOCK;
+    }
+    /* ICMP errors (ECONNREFUSED...) and the like: the datagram is lost, QUIC recovers. */
+    return ZQUIC_OK;
+  }
+}

@@ -1,0 +1,271 @@
+/*
+ * internal.h — the structures behind the opaque handles, shared by the core modules.
+ *
+ * Threading model (see docs/ARCHITECTURE.md): each context has one loop thread running libuv and
+ * one mutex, ctx->lock. Every libuv callback takes the lock on entry; every public function takes
+ * it through zq_ctx_enter() unless it already runs on the loop thread (where the lock is held).
+ * Other threads never call libuv or ngtcp2-writing functions directly: they change state under the
+ * lock, then zq_conn_schedule() puts the connection on the context's dirty list and wakes the loop
+ * with uv_async_send. Blocking calls wait on ctx->changed, which is broadcast after every loop
+ * iteration that changed something a waiter could care about.
+ */
+#ifndef ZQ_INTERNAL_H
+#define ZQ_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <nghttp3/nghttp3.h>
+#include <uv.h>
+
+#include "zquic.h"
+#include "buf.h"
+#include "cidmap.h"
+#include "list.h"
+
+#define ZQ_MAX_UDP_PAYLOAD 1452
+#define ZQ_STREAM_SEND_BUFFER (1u << 20) /* bytes queued per stream before send blocks */
+#define ZQ_ALPN_MAX 8
+/* Every connection ID we issue has this length: short-header packets do not carry it. */
+#define ZQ_CID_LEN 18
+
+/* ---- errors (error.c) ---- */
+int zq_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void zq_error_clear(void);
+/* Map an ngtcp2 / nghttp3 / GnuTLS failure to one of our codes with its text as detail. */
+int zq_error_ngtcp2(int liberr, const char *what);
+
+/* ---- time ---- */
+uint64_t zq_now_ns(void);
+
+/* ---- addresses (addr.c) ---- */
+typedef struct zq_addr {
+  struct sockaddr_storage ss;
+  socklen_t len;
+} zq_addr;
+/* Split "host:port" / "[v6]:port" into host (no brackets) and port. */
+int zq_addr_split(const char *text, char *host, size_t host_cap, uint16_t *port);
+/* Resolve host:port (getaddrinfo; numeric hosts never touch DNS). */
+int zq_addr_resolve(const char *host, uint16_t port, int passive, zq_addr *out);
+void zq_addr_format(const zq_addr *addr, char *out, size_t cap);
+uint16_t zq_addr_port(const zq_addr *addr);
+int zq_host_is_ip(const char *host);
+
+/* ---- ALPN lists ---- */
+typedef struct zq_alpn_list {
+  size_t count;
+  char names[ZQ_ALPN_MAX][32];
+} zq_alpn_list;
+int zq_alpn_parse(const char *text, zq_alpn_list *out);
+
+/* ---- the context (context.c) ---- */
+typedef struct zq_loop_call zq_loop_call;
+
+struct zquic_context {
+  zquic_config config; /* with the strings below owning copies */
+  char *cert_file, *key_file, *ca_file, *alpn, *bind_address;
+  zq_alpn_list alpn_list;
+
+  uv_loop_t loop;
+  uv_async_t wakeup;
+  uv_thread_t loop_thread;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool stopping;
+
+  zq_list dirty;          /* connections needing a write / timer re-arm */
+  zq_list calls;          /* zq_loop_call queued for the loop thread */
+  zq_list servers;
+  zq_list client_conns;   /* client connections (each with its own endpoint) */
+  uint8_t reset_secret[32]; /* stateless reset tokens of client connections */
+};
+
+bool zq_on_loop_thread(zquic_context *ctx);
+/* Take the lock unless on the loop thread (which already holds it). Returns whether taken. */
+bool zq_ctx_enter(zquic_context *ctx);
+void zq_ctx_leave(zquic_context *ctx, bool taken);
+/* Wait on ctx->changed until `deadline_ns` (0 = forever); returns false on timeout. */
+bool zq_ctx_wait(zquic_context *ctx, uint64_t deadline_ns);
+uint64_t zq_deadline_from_timeout(int timeout_ms);
+void zq_ctx_notify(zquic_context *ctx);
+/* Run fn(arg) on the loop thread and wait for it (directly when already there). Lock held. */
+int zq_ctx_call(zquic_context *ctx, int (*fn)(void *arg), void *arg);
+void zq_ctx_wake(zquic_context *ctx);
+/* Flush every connection marked dirty (loop thread). */
+void zq_ctx_flush_dirty(zquic_context *ctx);
+
+/* ---- TLS (tls.c) ---- */
+typedef struct zq_tls_server {
+  gnutls_certificate_credentials_t cred;
+  gnutls_datum_t ticket_key;
+} zq_tls_server;
+int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *key_file);
+void zq_tls_server_clear(zq_tls_server *tls);
+/* Client credentials: system trust or `ca_file`. */
+int zq_tls_client_cred(const char *ca_file, gnutls_certificate_credentials_t *out);
+
+/* ---- endpoints: one UDP socket and the connections reached through it (endpoint.c) ---- */
+typedef struct zq_endpoint {
+  zquic_context *ctx;
+  int fd;
+  uv_poll_t poll;
+  bool poll_started, want_writable, closing;
+  zq_addr local;
+  zq_cidmap cids;            /* Destination CID -> connection */
+  struct zquic_server *server; /* NULL for a client endpoint */
+  void (*on_closed)(struct zq_endpoint *ep);
+} zq_endpoint;
+
+int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep);
+int zq_endpoint_start(zq_endpoint *ep);   /* loop thread */
+void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later */
+/* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */
+int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                     uint32_t ecn);
+
+/* ---- connections (conn.c) ---- */
+typedef enum { ZQ_CONN_HANDSHAKING, ZQ_CONN_ESTABLISHED, ZQ_CONN_CLOSING, ZQ_CONN_CLOSED } zq_conn_state;
+
+typedef struct zq_h3 zq_h3;
+
+struct zquic_connection {
+  zquic_context *ctx;
+  zq_endpoint *ep;       /* shared (server) or owned (client, ep_storage) */
+  zq_endpoint ep_storage;
+  struct zquic_server *server;
+  ngtcp2_conn *qc;
+  ngtcp2_crypto_conn_ref conn_ref;
+  gnutls_session_t tls;
+  gnutls_certificate_credentials_t client_cred; /* owned by client connections */
+  ngtcp2_path_storage path;
+  ngtcp2_ccerr last_error;
+  int timer_fd;           /* timerfd: ngtcp2 expiry at nanosecond precision */
+  uv_poll_t timer_poll;
+  bool io_started;
+  int pending_closes;     /* libuv handles still closing after teardown */
+  uint8_t *pending_pkt;   /* one packet the socket refused (EAGAIN), sent first next time */
+  size_t pending_len;
+  uint32_t pending_ecn;
+  ngtcp2_path_storage pending_path;
+  bool close_requested;   /* the user closed: the loop sends CONNECTION_CLOSE */
+  uint64_t close_app_error;
+
+  zq_conn_state state;
+  int close_code;          /* our error code when the transport ended badly */
+  char close_reason[256];
+  bool is_server, user_held, in_dirty, queued_for_accept, freed_transport;
+  int refs;                /* user handle + one per user-held stream + transport */
+  zq_list_node dirty_node;
+  zq_list_node list_node;  /* server's connection list or ctx->client_conns */
+  zq_list_node accept_node;
+
+  zq_list streams;         /* every zq stream struct still alive */
+  zq_list incoming;        /* peer-opened streams not yet accepted */
+  zq_list writable;        /* streams with unsent data */
+  char sni[256];
+  char alpn[32];
+  char peer_text[64];
+  ngtcp2_cid ocid;         /* client's original DCID (server: route early retransmits) */
+  bool ocid_registered;
+  bool verify_disabled;
+  int handshake_error;
+  char handshake_detail[256];
+  zq_h3 *h3;
+  zq_list h3_streams;       /* every zq_h3_stream of this connection still alive */
+  uint64_t app_close_error; /* set by the HTTP/3 layer when it must close with its own code */
+};
+
+int zq_conn_client_new(zquic_context *ctx, const zq_addr *remote, const zq_alpn_list *alpn,
+                       const char *sni, gnutls_certificate_credentials_t cred, bool verify,
+                       zquic_connection **out);
+/* Server side: a new Initial arrived on `ep`. */
+int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
+                           const uint8_t *pkt, size_t len, uint32_t ecn);
+/* Feed one datagram to a connection (loop thread). */
+void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t *pkt, size_t len,
+                  uint32_t ecn);
+/* Ask the loop to write pending data and re-arm the timer. Lock held. */
+void zq_conn_schedule(zquic_connection *conn);
+void zq_conn_flush(zquic_connection *conn); /* loop thread */
+int zq_conn_io_start(zquic_connection *conn); /* loop thread: timer + (client) socket poll */
+void zq_conn_release(zquic_connection *conn); /* drop one ref; frees at 0. Lock held. */
+/* Start closing (loop thread). */
+void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *reason);
+void zq_conn_abort(zquic_connection *conn); /* context teardown: free without goodbye */
+int zq_conn_check_open(zquic_connection *conn); /* ZQUIC_OK or a closed-state error (set) */
+ngtcp2_tstamp zq_conn_ts(void);
+
+/* ---- streams (stream.c) ---- */
+struct zquic_stream {
+  zquic_connection *conn;
+  int64_t id;
+  bool user_held, transport_open, fin_received, fin_queued, fin_sent, reset_received;
+  bool write_listed, is_h3;
+  uint64_t reset_code;
+  zq_buf rx;                   /* received, not yet read */
+  zq_buf tx;                   /* queued; bytes before tx_sent_off are in flight awaiting ack */
+  size_t tx_sent_off;          /* offset into tx of the first byte not yet handed to ngtcp2 */
+  zq_list_node conn_node;
+  zq_list_node incoming_node;
+  zq_list_node write_node;
+};
+
+zquic_stream *zq_stream_new(zquic_connection *conn, int64_t id);
+void zq_stream_free(zquic_stream *s);
+zquic_stream *zq_stream_find(zquic_connection *conn, int64_t id);
+/* ngtcp2 callbacks for raw (non-HTTP/3) streams. */
+int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, const uint8_t *data,
+                      size_t len);
+void zq_stream_on_acked(zquic_stream *s, uint64_t datalen);
+void zq_stream_on_closed(zquic_stream *s, uint64_t app_error);
+/* Write queued raw stream data into packets: one packet per call; see conn.c. */
+void zq_stream_mark_writable(zquic_stream *s);
+
+/* ---- servers (server.c) ---- */
+struct zquic_server {
+  zquic_context *ctx;
+  zq_endpoint ep;
+  zq_tls_server tls;
+  zq_alpn_list alpn;
+  bool accepting, freed;
+  uint32_t max_connections;
+  size_t n_connections;
+  zq_list conns;
+  zq_list accept_queue;
+  zquic_h3_handler_config h3;
+  bool h3_enabled;
+  zq_list_node ctx_node;
+  uint8_t static_secret[32];  /* stateless reset tokens, tokens */
+};
+
+void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
+
+/* ---- HTTP/3 glue (src/h3/h3.c) ---- */
+int zq_h3_server_attach(zquic_connection *conn);
+int zq_h3_client_attach(zquic_connection *conn);
+void zq_h3_free(zquic_connection *conn);
+/* ngtcp2 events forwarded to nghttp3 when conn->h3 is set. */
+int zq_h3_on_stream_data(zquic_connection *conn, int64_t id, uint32_t flags, const uint8_t *data,
+                         size_t len);
+int zq_h3_on_acked(zquic_connection *conn, int64_t id, uint64_t datalen);
+int zq_h3_on_stream_close(zquic_connection *conn, int64_t id, uint64_t app_error);
+int zq_h3_on_stream_reset(zquic_connection *conn, int64_t id);
+int zq_h3_on_stop_sending(zquic_connection *conn, int64_t id);
+int zq_h3_on_extend_max_stream_data(zquic_connection *conn, int64_t id);
+void zq_h3_on_extend_max_streams(zquic_connection *conn);
+void zq_h3_on_conn_closed(zquic_connection *conn);
+/* Fetch stream data to write: returns vec count, sets *id (-1 = nothing) and *fin. */
+nghttp3_ssize zq_h3_writev(zquic_connection *conn, int64_t *id, int *fin, nghttp3_vec *vec,
+                           size_t veccnt);
+int zq_h3_wrote(zquic_connection *conn, int64_t id, size_t n);
+void zq_h3_blocked(zquic_connection *conn, int64_t id);
+void zq_h3_shutdown_write(zquic_connection *conn, int64_t id);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * stream.c — raw QUIC streams: the public stream API and the ngtcp2 events behind it.
+ *
+ * A stream struct is alive while either side needs it: the user (between open/accept and
+ * zquic_close_stream) or the transport (until ngtcp2 reports the stream closed). Each user-held
+ * stream also holds a reference on its connection so the connection's memory outlives it.
+ *
+ * Flow control is the back-pressure: received bytes wait in s->rx and the peer's credit is only
+ * extended (ngtcp2_conn_extend_max_stream_offset) when the application reads them; sends block
+ * once ZQ_STREAM_SEND_BUFFER bytes are queued and not yet acknowledged.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+zquic_stream *zq_stream_new(zquic_connection *conn, int64_t id) {
+  zquic_stream *s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->conn = conn;
+  s->id = id;
+  s->transport_open = true;
+  zq_buf_init(&s->rx);
+  zq_buf_init(&s->tx);
+  zq_list_push_back(&conn->streams, &s->conn_node);
+  return s;
+}
+
+void zq_stream_free(zquic_stream *s) {
+  zquic_connection *conn = s->conn;
+  zq_list_remove(&conn->streams, &s->conn_node);
+  zq_list_remove(&conn->incoming, &s->incoming_node);
+  zq_list_remove(&conn->writable, &s->write_node);
+  if (conn->qc && s->transport_open) ngtcp2_conn_set_stream_user_data(conn->qc, s->id, NULL);
+  zq_buf_clear(&s->rx);
+  zq_buf_clear(&s->tx);
+  free(s);
+}
+
+zquic_stream *zq_stream_find(zquic_connection *conn, int64_t id) {
+  /* The stream being written is almost always at the front of the writable list. */
+  zq_list_node *front = zq_list_front(&conn->writable);
+  if (front) {
+    zquic_stream *s = zq_container_of(front, zquic_stream, write_node);
+    if (s->id == id) return s;
+  }
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->streams) {
+    zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
+    if (s->id == id && s->transport_open) return s;
+  }
+  return NULL;
+}
+
+int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, const uint8_t *data,
+                      size_t len) {
+  if (len && zq_buf_append(&s->rx, data, len) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+  if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) s->fin_received = true;
+  if (!s->user_held && !zq_list_node_linked(&s->incoming_node)) {
+    /* Released by its user but still open: nobody will read, so give the credit straight back. */
+    zq_buf_clear(&s->rx);
+    ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, len);
+    ngtcp2_conn_extend_max_offset(conn->qc, len);
+  }
+  zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+void zq_stream_on_acked(zquic_stream *s, uint64_t datalen) {
+  zq_buf_consume(&s->tx, (size_t)datalen);
+  s->tx_sent_off -= (size_t)datalen;
+  zq_ctx_notify(s->conn->ctx);
+}
+
+void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
+  zquic_connection *conn = s->conn;
+  s->transport_open = false;
+  if (app_error && !s->fin_received) {
+    s->reset_received = true;
+    s->reset_code = app_error;
+  }
+  ngtcp2_conn_set_stream_user_data(conn->qc, s->id, NULL);
+  if (!s->user_held && !zq_list_node_linked(&s->incoming_node)) zq_stream_free(s);
+  zq_ctx_notify(conn->ctx);
+}
+
+void zq_stream_mark_writable(zquic_stream *s) {
+  if (s->write_listed || !s->transport_open) return;
+  if (s->tx_sent_off == s->tx.len && (!s->fin_queued || s->fin_sent)) return;
+  zq_list_push_back(&s->conn->writable, &s->write_node);
+  s->write_listed = true;
+  zq_conn_schedule(s->conn);
+}
+
+/* ---- public API ---------------------------------------------------------------------------- */
+
+struct open_args {
+  zquic_connection *conn;
+  int type;
+  int64_t id;
+};
+
+static int open_on_loop(void *arg) {
+  struct open_args *a = arg;
+  ngtcp2_conn *qc = a->conn->qc;
+  if (!qc) return ZQUIC_ERR_CLOSED;
+  int rv = a->type == ZQUIC_STREAM_UNI ? ngtcp2_conn_open_uni_stream(qc, &a->id, NULL)
+                                       : ngtcp2_conn_open_bidi_stream(qc, &a->id, NULL);
+  return rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? ZQUIC_ERR_LIMIT : rv ? ZQUIC_ERR_INTERNAL : 0;
+}
+
+static int stream_open(zquic_connection *conn, int type, int timeout_ms, bool wait,
+                       zquic_stream **out) {
+  if (!conn || !out || (type != ZQUIC_STREAM_BIDI && type != ZQUIC_STREAM_UNI))
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream open: NULL handle or type not 0/1");
+  *out = NULL;
+  zquic_context *ctx = conn->ctx;
+  if (wait && zq_on_loop_thread(ctx) && timeout_ms != 0)
+    return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_stream_open would block the loop thread");
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc;
+  for (;;) {
+    if ((rc = zq_conn_check_open(conn)) != 0) break;
+    if (conn->state != ZQ_CONN_ESTABLISHED || conn->h3) {
+      rc = zq_error(ZQUIC_ERR_STATE, conn->h3 ? "connection is in HTTP/3 mode: use zquic_h3_*"
+                                              : "connection is not established");
+      break;
+    }
+    struct open_args a = {conn, type, -1};
+    rc = zq_ctx_call(ctx, open_on_loop, &a);
+    if (rc == 0) {
+      zquic_stream *s = zq_stream_new(conn, a.id);
+      if (!s) {
+        rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+        break;
+      }
+      ngtcp2_conn_set_stream_user_data(conn->qc, a.id, s);
+      s->user_held = true;
+      conn->refs++;
+      *out = s;
+      break;
+    }
+    if (rc != ZQUIC_ERR_LIMIT) {
+      rc = zq_error(rc, "cannot open stream");
+      break;
+    }
+    if (!wait || timeout_ms == 0) {
+      rc = zq_error(ZQUIC_ERR_LIMIT, "peer allows no more %s streams now",
+                    type == ZQUIC_STREAM_UNI ? "unidirectional" : "bidirectional");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "timed out waiting for the peer to allow a new stream");
+      break;
+    }
+  }
+  zq_ctx_leave(ctx, taken);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+ZQUIC_API int zquic_stream_open(zquic_connection *conn, int type, int timeout_ms,
+                                zquic_stream **out) {
+  return stream_open(conn, type, timeout_ms, true, out);
+}
+
+ZQUIC_API int zquic_create_stream(zquic_connection *conn, int type, zquic_stream **out) {
+  return stream_open(conn, type, 0, false, out);
+}
+
+ZQUIC_API int zquic_stream_accept(zquic_connection *conn, int timeout_ms, zquic_stream **out) {
+  if (!conn || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream accept: NULL argument");
+  *out = NULL;
+  zquic_context *ctx = conn->ctx;
+  if (zq_on_loop_thread(ctx) && timeout_ms != 0)
+    return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_stream_accept would block the loop thread");
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc = ZQUIC_OK;
+  for (;;) {
+    zq_list_node *n = zq_list_pop_front(&conn->incoming);
+    if (n) {
+      zquic_stream *s = zq_container_of(n, zquic_stream, incoming_node);
+      s->user_held = true;
+      conn->refs++;
+      *out = s;
+      break;
+    }
+    if ((rc = zq_conn_check_open(conn)) != 0) break;
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "no stream from the peer within %d ms", timeout_ms);
+      break;
+    }
+  }
+  zq_ctx_leave(ctx, taken);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+ZQUIC_API int64_t zquic_stream_id(const zquic_stream *stream) {
+  return stream ? stream->id : (int64_t)zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream is NULL");
+}
+
+static int send_state_error(zquic_stream *s) {
+  if ((s->id & 0x2) && ((s->id & 0x1) != (s->conn->is_server ? 1 : 0)))
+    return zq_error(ZQUIC_ERR_STATE, "cannot send on the peer's unidirectional stream");
+  if (s->fin_queued) return zq_error(ZQUIC_ERR_STATE, "stream send side already ended (FIN)");
+  if (!s->transport_open)
+    return zq_error(s->reset_received ? ZQUIC_ERR_STREAM_RESET : ZQUIC_ERR_CLOSED,
+                    "stream %lld is closed", (long long)s->id);
+  return ZQUIC_OK;
+}
+
+ZQUIC_API int zquic_stream_send(zquic_stream *s, const void *data, size_t len, int fin,
+                                int timeout_ms, size_t *sent) {
+  if (sent) *sent = 0;
+  if (!s || (!data && len)) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream send: NULL argument");
+  zquic_context *ctx = s->conn->ctx;
+  bool on_loop = zq_on_loop_thread(ctx);
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  const uint8_t *p = data;
+  size_t done = 0;
+  int rc = ZQUIC_OK;
+  while (rc == ZQUIC_OK) {
+    if ((rc = zq_conn_check_open(s->conn)) != 0 || (rc = send_state_error(s)) != 0) break;
+    size_t space = s->tx.len < ZQ_STREAM_SEND_BUFFER ? ZQ_STREAM_SEND_BUFFER - s->tx.len : 0;
+    size_t n = len - done < space ? len - done : space;
+    if (n > 0 && (rc = zq_buf_append(&s->tx, p + done, n)) != 0) {
+      rc = zq_error(rc, "out of memory");
+      break;
+    }
+    done += n;
+    if (done == len) {
+      if (fin) s->fin_queued = true;
+      zq_stream_mark_writable(s);
+      break;
+    }
+    if (n > 0) zq_stream_mark_writable(s);
+    if (on_loop || timeout_ms == 0) {
+      rc = zq_error(ZQUIC_ERR_WOULD_BLOCK, "stream send buffer full");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline))
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "send timed out after %zu of %zu bytes", done, len);
+  }
+  if (sent) *sent = done;
+  zq_ctx_leave(ctx, taken);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+ZQUIC_API int zquic_stream_receive(zquic_stream *s, void *buf, size_t cap, int timeout_ms,
+                                   size_t *received) {
+  if (received) *received = 0;
+  if (!s || !buf || !received || cap == 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream receive: NULL argument or cap 0");
+  zquic_connection *conn = s->conn;
+  zquic_context *ctx = conn->ctx;
+  bool on_loop = zq_on_loop_thread(ctx);
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc = ZQUIC_OK;
+  for (;;) {
+    if (s->rx.len > 0) {
+      size_t n = zq_buf_read(&s->rx, buf, cap);
+      *received = n;
+      if (conn->qc && s->transport_open) {
+        ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, n);
+        ngtcp2_conn_extend_max_offset(conn->qc, n);
+        zq_conn_schedule(conn);
+      }
+      break;
+    }
+    if (s->reset_received) {
+      rc = zq_error(ZQUIC_ERR_STREAM_RESET, "stream %lld reset by peer (error 0x%llx)",
+                    (long long)s->id, (unsigned long long)s->reset_code);
+      break;
+    }
+    if (s->fin_received) break; /* *received == 0: end of stream */
+    if ((rc = zq_conn_check_open(conn)) != 0) break;
+    if (!s->transport_open) {
+      rc = zq_error(ZQUIC_ERR_CLOSED, "stream closed");
+      break;
+    }
+    if (on_loop || timeout_ms == 0) {
+      rc = zq_error(ZQUIC_ERR_WOULD_BLOCK, "no data yet");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "no data within %d ms", timeout_ms);
+      break;
+    }
+  }
+  zq_ctx_leave(ctx, taken);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+static int close_stream_on_loop(void *arg) {
+  zquic_stream *s = arg;
+  zquic_connection *conn = s->conn;
+  if (conn->qc && s->transport_open) {
+    bool local_uni_or_bidi = !((s->id & 0x2) && ((s->id & 0x1) != (conn->is_server ? 1 : 0)));
+    if (local_uni_or_bidi && !s->fin_queued) {
+      s->fin_queued = true;
+      zq_stream_mark_writable(s);
+    }
+    bool can_receive = !((s->id & 0x2) && ((s->id & 0x1) == (conn->is_server ? 1 : 0)));
+    if (can_receive && !s->fin_received && !s->reset_received)
+      ngtcp2_conn_shutdown_stream_read(conn->qc, 0, s->id, 0);
+    if (s->rx.len) {
+      ngtcp2_conn_extend_max_offset(conn->qc, s->rx.len);
+      zq_buf_clear(&s->rx);
+    }
+    zq_conn_schedule(conn);
+  }
+  s->user_held = false;
+  if (!s->transport_open) zq_stream_free(s);
+  zq_conn_release(conn);
+  return 0;
+}
+
+ZQUIC_API void zquic_close_stream(zquic_stream *s) {
+  if (!s) return;
+  zquic_context *ctx = s->conn->ctx;
+  bool taken = zq_ctx_enter(ctx);
+  zq_ctx_call(ctx, close_stream_on_loop, s);
+  zq_ctx_leave(ctx, taken);
+}

@@ -1,0 +1,253 @@
+/*
+ * h3_client.c — the client half of the HTTP/3 API: blocking requests with timeouts over a
+ * connection whose ALPN is "h3". The response body is read as it arrives; credit goes back to the
+ * server as the caller reads, so a large download never sits in memory whole.
+ *
+ * Each request holds a reference on its connection, so a request outlives a closed connection
+ * safely (its calls then report the connection's close reason).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "h3_internal.h"
+
+#define REQ(r) ((zq_h3_stream *)(void *)(r))
+
+struct start_args {
+  zquic_connection *conn;
+  int64_t id;
+};
+
+static int open_request_stream(void *arg) {
+  struct start_args *a = arg;
+  int rc = zq_h3_client_attach(a->conn);
+  if (rc) return rc;
+  int rv = ngtcp2_conn_open_bidi_stream(a->conn->qc, &a->id, NULL);
+  if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) return ZQUIC_ERR_LIMIT;
+  return rv ? zq_error_ngtcp2(rv, "open request stream") : ZQUIC_OK;
+}
+
+static int submit(zquic_connection *conn, int64_t id, const char *method, const char *path,
+                  const char *authority, const zquic_h3_header *extra, size_t n_extra,
+                  int end_stream, zq_h3_stream *st) {
+  nghttp3_nv nv[136];
+  const char *ua = "zquic/" ZQUIC_VERSION_STRING;
+  const char *pseudo[][2] = {
+    {":method", method}, {":scheme", "https"}, {":authority", authority}, {":path", path},
+    {"user-agent", ua},
+  };
+  size_t n = 0;
+  for (size_t i = 0; i < 5; i++, n++)
+    nv[n] = (nghttp3_nv){(uint8_t *)(uintptr_t)pseudo[i][0], (uint8_t *)(uintptr_t)pseudo[i][1],
+                         strlen(pseudo[i][0]), strlen(pseudo[i][1]), NGHTTP3_NV_FLAG_NONE};
+  int rc = zq_fields_to_nv(extra, n_extra, nv + n);
+  if (rc) return rc;
+  static const nghttp3_data_reader reader = {zq_h3_read_body};
+  int rv = nghttp3_conn_submit_request(conn->h3->session, id, nv, n + n_extra,
+                                       end_stream ? NULL : &reader, st);
+  if (rv != 0) return zq_error(ZQUIC_ERR_PROTOCOL, "submit request: %s", nghttp3_strerror(rv));
+  return ZQUIC_OK;
+}
+
+ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method, const char *path,
+                                     const char *authority, const zquic_h3_header *extra,
+                                     size_t n_extra, int end_stream, zquic_h3_request **out) {
+  if (!conn || !method || !path || !out || (!extra && n_extra))
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zquic_h3_request_start: NULL argument");
+  *out = NULL;
+  if (!*method || path[0] != '/')
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "method must be non-empty, path must start with /");
+  if (n_extra > 128) return zq_error(ZQUIC_ERR_LIMIT, "at most 128 extra header fields");
+  zquic_context *ctx = conn->ctx;
+  bool taken = zq_ctx_enter(ctx);
+  int rc = zq_conn_check_open(conn);
+  if (rc == 0 && strcmp(conn->alpn, "h3") != 0)
+    rc = zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
+  if (rc == 0 && !conn->h3 && !zq_list_empty(&conn->streams))
+    rc = zq_error(ZQUIC_ERR_STATE, "connection already carries raw streams");
+  struct start_args a = {conn, -1};
+  if (rc == 0) rc = zq_ctx_call(ctx, open_request_stream, &a);
+  if (rc == ZQUIC_ERR_LIMIT) rc = zq_error(rc, "server allows no more concurrent requests now");
+  zq_h3_stream *st = NULL;
+  if (rc == 0 && !(st = zq_h3_stream_new(conn, a.id, true)))
+    rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if (rc == 0) {
+    st->tx_eof = end_stream != 0;
+    rc = submit(conn, a.id, method, path, authority ? authority : conn->sni, extra, n_extra,
+                end_stream, st);
+    if (rc) {
+      ngtcp2_conn_shutdown_stream(conn->qc, 0, a.id, NGHTTP3_H3_REQUEST_CANCELLED);
+      zq_h3_stream_free(st);
+    }
+  }
+  if (rc == 0) {
+    st->user_held = true;
+    conn->refs++;
+    zq_conn_schedule(conn);
+    *out = (zquic_h3_request *)st;
+    zq_error_clear();
+  }
+  zq_ctx_leave(ctx, taken);
+  return rc;
+}
+
+/* The request's failure, if it has one: reset, or its connection closed. */
+static int request_failure(zq_h3_stream *st) {
+  if (st->reset)
+    return zq_error(ZQUIC_ERR_STREAM_RESET, "request reset by peer (HTTP/3 error 0x%llx)",
+                    (unsigned long long)st->reset_code);
+  int rc = zq_conn_check_open(st->conn);
+  if (rc) return rc;
+  if (st->closed && !st->fin_received) return zq_error(ZQUIC_ERR_CLOSED, "request stream closed");
+  return ZQUIC_OK;
+}
+
+ZQUIC_API int zquic_h3_request_send(zquic_h3_request *req, const void *data, size_t len, int fin,
+                                    int timeout_ms) {
+  if (!req || (!data && len)) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  zq_h3_stream *st = REQ(req);
+  zquic_context *ctx = st->conn->ctx;
+  bool on_loop = zq_on_loop_thread(ctx);
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  const uint8_t *p = data;
+  size_t done = 0;
+  int rc = ZQUIC_OK;
+  if (st->tx_eof) rc = zq_error(ZQUIC_ERR_STATE, "request body already ended");
+  while (rc == 0) {
+    if ((rc = request_failure(st)) != 0) break;
+    size_t space = st->tx.len < ZQ_H3_TX_WINDOW ? ZQ_H3_TX_WINDOW - st->tx.len : 0;
+    size_t n = len - done < space ? len - done : space;
+    if (n && (rc = zq_buf_append(&st->tx, p + done, n)) != 0) break;
+    done += n;
+    if (done == len) {
+      if (fin) st->tx_eof = true;
+      zq_h3_stream_resume(st);
+      break;
+    }
+    if (n) zq_h3_stream_resume(st);
+    if (on_loop || timeout_ms == 0) {
+      rc = zq_error(ZQUIC_ERR_WOULD_BLOCK, "request body buffer full");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline)) rc = zq_error(ZQUIC_ERR_TIMEOUT, "request body send timed out");
+  }
+  zq_ctx_leave(ctx, taken);
+  return rc;
+}
+
+ZQUIC_API int zquic_h3_response_wait(zquic_h3_request *req, int timeout_ms, int *status) {
+  if (!req || !status) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  zq_h3_stream *st = REQ(req);
+  zquic_context *ctx = st->conn->ctx;
+  if (zq_on_loop_thread(ctx) && timeout_ms != 0)
+    return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_h3_response_wait would block the loop thread");
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc = ZQUIC_OK;
+  while (!st->headers_done) {
+    if ((rc = request_failure(st)) != 0) break;
+    if (st->closed) {
+      rc = zq_error(ZQUIC_ERR_PROTOCOL, "stream ended without a response");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "no response within %d ms", timeout_ms);
+      break;
+    }
+  }
+  if (rc == 0) {
+    *status = st->status;
+    zq_error_clear();
+  }
+  zq_ctx_leave(ctx, taken);
+  return rc;
+}
+
+static int field_at(const zq_fields *f, size_t index, const char **name, const char **value) {
+  if (!name || !value) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (index >= f->count) return ZQUIC_ERR_NOT_FOUND;
+  *name = f->names[index];
+  *value = f->values[index];
+  return ZQUIC_OK;
+}
+
+ZQUIC_API int zquic_h3_response_header(const zquic_h3_request *req, size_t index,
+                                       const char **name, const char **value) {
+  if (!req) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL request");
+  return field_at(&REQ(req)->headers, index, name, value);
+}
+
+ZQUIC_API const char *zquic_h3_response_header_get(const zquic_h3_request *req, const char *name) {
+  return req && name ? zq_fields_get(&REQ(req)->headers, name) : NULL;
+}
+
+ZQUIC_API int zquic_h3_response_trailer(const zquic_h3_request *req, size_t index,
+                                        const char **name, const char **value) {
+  if (!req) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL request");
+  return field_at(&REQ(req)->trailers, index, name, value);
+}
+
+ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t cap, int timeout_ms,
+                                     size_t *nread) {
+  if (nread) *nread = 0;
+  if (!req || !buf || !nread || !cap)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument or cap 0");
+  zq_h3_stream *st = REQ(req);
+  zquic_connection *conn = st->conn;
+  zquic_context *ctx = conn->ctx;
+  bool on_loop = zq_on_loop_thread(ctx);
+  bool taken = zq_ctx_enter(ctx);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc = ZQUIC_OK;
+  for (;;) {
+    if (st->rx.len) {
+      size_t n = zq_buf_read(&st->rx, buf, cap);
+      *nread = n;
+      if (conn->qc && !st->closed) {
+        ngtcp2_conn_extend_max_stream_offset(conn->qc, st->id, n);
+        ngtcp2_conn_extend_max_offset(conn->qc, n);
+        zq_conn_schedule(conn);
+      }
+      break;
+    }
+    if (st->fin_received) break; /* end of body */
+    if ((rc = request_failure(st)) != 0) break;
+    if (on_loop || timeout_ms == 0) {
+      rc = zq_error(ZQUIC_ERR_WOULD_BLOCK, "no body bytes yet");
+      break;
+    }
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "no body bytes within %d ms", timeout_ms);
+      break;
+    }
+  }
+  if (rc == 0) zq_error_clear();
+  zq_ctx_leave(ctx, taken);
+  return rc;
+}
+
+static int free_on_loop(void *arg) {
+  zq_h3_stream *st = arg;
+  zquic_connection *conn = st->conn;
+  st->user_held = false;
+  if (!st->closed && conn->qc) {
+    if (!st->fin_received || !st->tx_eof)
+      ngtcp2_conn_shutdown_stream(conn->qc, 0, st->id, NGHTTP3_H3_REQUEST_CANCELLED);
+    if (st->rx.len) ngtcp2_conn_extend_max_offset(conn->qc, st->rx.len);
+    zq_buf_clear(&st->rx);
+    zq_conn_schedule(conn);
+  } else {
+    zq_h3_stream_free(st);
+  }
+  zq_conn_release(conn);
+  return 0;
+}
+
+ZQUIC_API void zquic_h3_request_free(zquic_h3_request *req) {
+  if (!req) return;
+  zquic_context *ctx = REQ(req)->conn->ctx;
+  bool taken = zq_ctx_enter(ctx);
+  zq_ctx_call(ctx, free_on_loop, REQ(req));
+  zq_ctx_leave(ctx, taken);
+}

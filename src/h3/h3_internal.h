@@ -1,0 +1,71 @@
+/*
+ * h3_internal.h — the HTTP/3 layer's shared state: one zq_h3 per connection (the nghttp3 session)
+ * and one zq_h3_stream per request, used both as a client's zquic_h3_request and as a server's
+ * zquic_h3_exchange.
+ */
+#ifndef ZQ_H3_INTERNAL_H
+#define ZQ_H3_INTERNAL_H
+
+#include "../core/internal.h"
+
+/* Body bytes handed to nghttp3 but not yet acknowledged, per stream, before a body source is
+ * paused: enough to keep a fast path busy, small enough that a body is never held whole. */
+#define ZQ_H3_TX_WINDOW (2u << 20)
+
+typedef struct zq_fields {
+  size_t count, cap;
+  char **names, **values; /* owned, NUL-terminated */
+} zq_fields;
+
+int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t *value,
+                  size_t vlen);
+void zq_fields_clear(zq_fields *f);
+const char *zq_fields_get(const zq_fields *f, const char *name);
+/* Copy public headers into an nghttp3 name/value array (pointers into `src`). */
+int zq_fields_to_nv(const zquic_h3_header *src, size_t n, nghttp3_nv *out);
+
+struct zq_h3 {
+  nghttp3_conn *session;
+  zquic_connection *conn;
+  bool server;
+};
+
+typedef struct zq_h3_stream {
+  zq_list_node node; /* in conn->h3_streams */
+  zquic_connection *conn;
+  int64_t id;
+  bool is_client;
+  zq_fields headers;  /* request headers (server) or response headers (client) */
+  zq_fields trailers; /* received trailers */
+  int status;         /* client: final response status */
+  bool headers_done, trailers_phase, fin_received, closed, reset;
+  uint64_t reset_code;
+  zq_buf rx;           /* client: response body bytes waiting to be read */
+  zq_buf tx;           /* body bytes given or about to be given to nghttp3, kept until acked */
+  size_t tx_given;     /* bytes of tx already handed to nghttp3 */
+  bool tx_eof;         /* no body bytes will be added after those in tx */
+  bool tx_blocked;     /* read_data returned WOULDBLOCK: resume when data or credit arrives */
+  bool submitted;      /* request or response header section submitted */
+  zquic_h3_body_source source;
+  void *source_user;
+  zq_fields trailers_out;
+  bool user_held;      /* client: the caller holds the zquic_h3_request */
+  void *user;          /* server: zquic_h3_exchange_set_user */
+  char peer[64];
+} zq_h3_stream;
+
+zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_client);
+void zq_h3_stream_free(zq_h3_stream *st);
+/* nghttp3's read_data for bodies held in st->tx or produced by st->source. */
+nghttp3_ssize zq_h3_read_body(nghttp3_conn *session, int64_t id, nghttp3_vec *vec, size_t veccnt,
+                              uint32_t *pflags, void *conn_user, void *stream_user);
+/* New body bytes or credit: let nghttp3 ask read_data again and get the loop writing. */
+void zq_h3_stream_resume(zq_h3_stream *st);
+
+/* Server hooks called from h3.c's nghttp3 callbacks. */
+void zq_h3_server_on_headers(zq_h3_stream *st);
+void zq_h3_server_on_body(zq_h3_stream *st, const uint8_t *data, size_t len);
+void zq_h3_server_on_end(zq_h3_stream *st);
+void zq_h3_server_on_close(zq_h3_stream *st);
+
+#endif
