@@ -67,6 +67,10 @@ static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
       conn->queued_for_accept = true;
       zq_list_push_back(&conn->server->accept_queue, &conn->accept_node);
     }
+  } else if (strcmp(conn->alpn, "h3") == 0) {
+    /* An "h3" connection is HTTP/3 from its first byte: the server's control stream may arrive
+     * before our first request, and must reach nghttp3, not the raw stream queue. */
+    if (zq_h3_client_attach(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   zq_ctx_notify(conn->ctx);
   return 0;

@@ -63,8 +63,6 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
   int rc = zq_conn_check_open(conn);
   if (rc == 0 && strcmp(conn->alpn, "h3") != 0)
     rc = zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
-  if (rc == 0 && !conn->h3 && !zq_list_empty(&conn->streams))
-    rc = zq_error(ZQUIC_ERR_STATE, "connection already carries raw streams");
   struct start_args a = {conn, -1};
   if (rc == 0) rc = zq_ctx_call(ctx, open_request_stream, &a);
   if (rc == ZQUIC_ERR_LIMIT) rc = zq_error(rc, "server allows no more concurrent requests now");
