@@ -195,7 +195,7 @@ static void print_fields(zquic_h3_request *req, int trailers) {
 /* Read the body into `out`; returns an exit code. */
 static int copy_body(zquic_h3_request *req, FILE *out, get_opts *o, long long total,
                      long long *got) {
-  size_t cap = 256 * 1024;
+  size_t cap = (size_t)256 * 1024;
   char *buf = malloc(cap);
   if (!buf) return EXIT_FAIL;
   double started = now_s(), last_draw = 0;

@@ -94,11 +94,12 @@ static int ensure_cert(const char *cmd, const char *dir, char *cert, char *key, 
 
 typedef struct server_opts {
   const char *listen, *cert, *key, *state_dir, *port_file, *root;
-  int log_level;
+  char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
 } server_opts;
 
 static int run_server(const char *cmd, server_opts *o) {
-  char state[4096], cert[4200], key[4200];
+  char state[4096];
+  char *cert = o->generated_cert, *key = o->generated_key;
   if (!o->cert != !o->key) {
     cli_error(cmd, "--cert and --key go together");
     return EXIT_USAGE;
@@ -109,7 +110,7 @@ static int run_server(const char *cmd, server_opts *o) {
       cli_error(cmd, "no HOME or XDG_STATE_HOME: pass --state-dir or --cert/--key");
       return EXIT_USAGE;
     }
-    if (ensure_cert(cmd, state, cert, key, sizeof(cert)) != 0) return EXIT_FAIL;
+    if (ensure_cert(cmd, state, cert, key, sizeof(o->generated_cert)) != 0) return EXIT_FAIL;
     o->cert = cert;
     o->key = key;
   }

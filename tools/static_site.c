@@ -99,7 +99,7 @@ static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char
   int n = snprintf(full, sizeof(full), "%s%s", site->root, path);
   if (n < 0 || (size_t)n >= sizeof(full) - 12) return respond_text(ex, 414, "path too long\n"), -1;
   if (stat(full, st) == 0 && S_ISDIR(st->st_mode))
-    strcat(full, full[n - 1] == '/' ? "index.html" : "/index.html");
+    snprintf(full + n, sizeof(full) - (size_t)n, "%s", full[n - 1] == '/' ? "index.html" : "/index.html");
   if (!realpath(full, real)) return respond_text(ex, 404, "not found\n"), -1;
   size_t rl = strlen(site->root);
   if (strncmp(real, site->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))

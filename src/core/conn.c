@@ -230,6 +230,7 @@ static zquic_connection *conn_alloc(zquic_context *ctx) {
   zq_list_init(&conn->incoming);
   zq_list_init(&conn->writable);
   zq_list_init(&conn->h3_streams);
+  zq_list_push_back(&ctx->live, &conn->live_node);
   return conn;
 }
 
@@ -289,6 +290,7 @@ err_qc:
 err_ep:
   zq_endpoint_close(conn->ep); /* closes synchronously: the poll was never started */
 err_free:
+  zq_list_remove(&ctx->live, &conn->live_node);
   free(conn);
   return rc;
 }
@@ -345,6 +347,7 @@ err_cids:
 err_qc:
   ngtcp2_conn_del(conn->qc);
 err_free:
+  zq_list_remove(&ctx->live, &conn->live_node);
   free(conn);
   return ZQUIC_ERR_INTERNAL;
 }
