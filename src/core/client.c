@@ -73,7 +73,7 @@ static int build_params(zquic_context *ctx, const zquic_connect_options *o, cons
   if (rc == 0 && o->tls_ciphers) rc = ciphers_to_priority(o->tls_ciphers, p->priority, sizeof(p->priority));
   if (rc == 0 && (o->session_len > 65536 || (!o->session) != (o->session_len == 0)))
     rc = zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "session blob: NULL with a length, or over 64 KiB");
-  if (rc == 0 && o->session) {
+  if (rc == 0 && o->session && o->session_len > 0) {
     if (!(p->session = malloc(o->session_len))) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
     else memcpy(p->session, o->session, p->session_len = o->session_len);
   }
@@ -140,7 +140,7 @@ ZQUIC_API int zquic_create_connection_ex(zquic_context *ctx, const char *address
   uint16_t port;
   zq_client_params *params = NULL;
   int rc = prepare(ctx, address, opts, host, sizeof(host), &port, &params);
-  if (rc) return rc;
+  if (rc || !params) return rc ? rc : ZQUIC_ERR_INTERNAL;
   if ((rc = zq_addr_resolve(host, port, 0, &params->remote)) != 0) {
     zq_client_params_free(params);
     return rc;

@@ -91,7 +91,7 @@ ZQUIC_API int zquic_connection_session(zquic_connection *conn, uint8_t *buf, siz
   int rc = ZQUIC_OK;
   *len = conn->session_blob_len;
   if (!conn->session_blob) rc = zq_error(ZQUIC_ERR_NOT_FOUND, "no session ticket received yet");
-  else if (cap < conn->session_blob_len)
+  else if (!buf || cap < conn->session_blob_len)
     rc = zq_error(ZQUIC_ERR_LIMIT, "session blob needs %zu bytes", conn->session_blob_len);
   else memcpy(buf, conn->session_blob, conn->session_blob_len);
   zq_ctx_leave(conn->ctx, taken);
@@ -190,8 +190,10 @@ int zq_client_start(zquic_connection *conn) {
   }
   if (rc == 0) zq_conn_flush(conn);
   /* On failure the half-built parts are freed by the teardown the caller's close runs. */
-  gnutls_memset(p->session, 0, p->session_len);
-  free(p->session);
+  if (p->session) {
+    gnutls_memset(p->session, 0, p->session_len);
+    free(p->session);
+  }
   free(p);
   return rc;
 }
