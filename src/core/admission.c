@@ -44,7 +44,7 @@ int zq_server_admit(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_h
   out->odcid = hd->dcid;
   out->token_type = NGTCP2_TOKEN_TYPE_UNKNOWN;
   ngtcp2_tstamp now = zq_conn_ts();
-  if (hd->tokenlen > 0 && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+  if (hd->tokenlen > 0 && hd->token[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY2) {
     /* The answer to our Retry: valid means the address is proven; invalid means forged. */
     if (ngtcp2_crypto_verify_retry_token2(&out->odcid, hd->token, hd->tokenlen, srv->static_secret,
                                           sizeof(srv->static_secret), hd->version,

@@ -198,6 +198,8 @@ static int stop_sending_cb(ngtcp2_conn *qc, int64_t id, uint64_t app_error, void
   (void)app_error;
   (void)stream_user_data;
   zquic_connection *conn = user_data;
+  /* ngtcp2 calls this when *we* stop reading; the peer's STOP_SENDING shows up in the write
+   * loop as NGTCP2_ERR_STREAM_SHUT_WR (conn_io.c stream_shut). */
   if (conn->h3) return zq_h3_on_stop_sending(conn, id);
   return 0;
 }
@@ -293,8 +295,8 @@ zquic_connection *zq_conn_alloc(zquic_context *ctx) {
 }
 
 static void fill_server_params(zquic_server *srv, const ngtcp2_pkt_hd *hd,
-                               const zq_admission *adm, ngtcp2_settings *settings,
-                               ngtcp2_transport_params *params) {
+                               const zq_admission *adm, uint32_t prefer[4],
+                               ngtcp2_settings *settings, ngtcp2_transport_params *params) {
   params->original_dcid = adm->odcid;
   params->original_dcid_present = 1;
   if (adm->retried) {
@@ -305,8 +307,13 @@ static void fill_server_params(zquic_server *srv, const ngtcp2_pkt_hd *hd,
   settings->token = hd->token;
   settings->tokenlen = hd->tokenlen;
   settings->token_type = adm->token_type;
-  settings->preferred_versions = srv->versions;
-  settings->preferred_versionslen = srv->n_versions;
+  /* Keep the client's chosen version when we accept it; otherwise our order decides. */
+  size_t n = 0;
+  prefer[n++] = hd->version;
+  for (size_t i = 0; i < srv->n_versions && n < 4; i++)
+    if (srv->versions[i] != hd->version) prefer[n++] = srv->versions[i];
+  settings->preferred_versions = prefer;
+  settings->preferred_versionslen = n;
   settings->available_versions = srv->versions;
   settings->available_versionslen = srv->n_versions;
 }
@@ -328,7 +335,8 @@ int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
   zq_conn_fill_settings(ctx, &settings, &params);
-  fill_server_params(srv, hd, adm, &settings, &params);
+  uint32_t prefer[4];
+  fill_server_params(srv, hd, adm, prefer, &settings, &params);
   params.stateless_reset_token_present = 1;
   ngtcp2_cid scid;
   scid.datalen = ZQ_CID_LEN;

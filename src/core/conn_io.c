@@ -326,7 +326,17 @@ static void stream_shut(zquic_connection *conn, int64_t id) {
     zq_h3_shutdown_write(conn, id);
     return;
   }
+  zquic_stream *s = zq_stream_find(conn, id);
   stream_blocked(conn, id);
+  if (s && !s->fin_sent) {
+    /* The peer sent STOP_SENDING (ngtcp2 1.11 answers with RESET_STREAM itself and does not
+     * pass the code on). Queued bytes will never be acknowledged: drop them, fail senders. */
+    s->peer_stopped = true;
+    zq_buf_clear(&s->tx);
+    s->tx_sent_off = 0;
+    zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_WRITABLE, 0, NULL, conn, s);
+    zq_ctx_notify(conn->ctx);
+  }
 }
 
 void zq_conn_flush(zquic_connection *conn) {

@@ -328,6 +328,7 @@ struct zquic_stream {
   zq_list_node write_node;
   bool want_writable;       /* a send hit a full buffer: emit STREAM_WRITABLE when space frees */
   bool early_rejected;      /* opened as 0-RTT and the server refused early data */
+  bool peer_stopped;        /* the peer sent STOP_SENDING: our sending side is reset */
   unsigned pending_events;
   void *user_data;
 };

@@ -80,7 +80,7 @@ void zq_stream_on_acked(zquic_stream *s, uint64_t datalen) {
 void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
   zquic_connection *conn = s->conn;
   s->transport_open = false;
-  if (app_error && !s->fin_received) {
+  if (app_error && !s->fin_received && !s->reset_received) {
     s->reset_received = true;
     s->reset_code = app_error;
   }
@@ -129,7 +129,8 @@ static int stream_open(zquic_connection *conn, int type, int timeout_ms, bool wa
   int rc;
   for (;;) {
     if ((rc = zq_conn_check_open(conn)) != 0) break;
-    if (conn->state != ZQ_CONN_ESTABLISHED || conn->h3) {
+    bool early = conn->state == ZQ_CONN_HANDSHAKING && conn->early_data_sent;
+    if ((conn->state != ZQ_CONN_ESTABLISHED && !early) || conn->h3) {
       rc = zq_error(ZQUIC_ERR_STATE, conn->h3 ? "connection is in HTTP/3 mode: use zquic_h3_*"
                                               : "connection is not established");
       break;
@@ -215,6 +216,9 @@ static int send_state_error(zquic_stream *s) {
   if ((s->id & 0x2) && ((s->id & 0x1) != (s->conn->is_server ? 1 : 0)))
     return zq_error(ZQUIC_ERR_STATE, "cannot send on the peer's unidirectional stream");
   if (s->fin_queued) return zq_error(ZQUIC_ERR_STATE, "stream send side already ended (FIN)");
+  if (s->peer_stopped)
+    return zq_error(ZQUIC_ERR_STREAM_RESET, "peer stopped reading stream %lld (STOP_SENDING)",
+                    (long long)s->id);
   if (!s->transport_open)
     return zq_error(s->reset_received ? ZQUIC_ERR_STREAM_RESET : ZQUIC_ERR_CLOSED,
                     "stream %lld is closed", (long long)s->id);
