@@ -94,6 +94,9 @@ static void fill_tls_facts(const zquic_connection *conn, zquic_connection_info *
   const char *suite = gnutls_ciphersuite_get(conn->tls);
   if (suite) snprintf(out->cipher, sizeof(out->cipher), "%s", suite);
   out->resumed = gnutls_session_is_resumed(conn->tls) != 0;
+  /* Client: only what we actually sent counts (GnuTLS flags early data whenever the ticket
+   * allowed it). Server: what GnuTLS accepted. */
+  if (!conn->is_server && !conn->early_data_sent) return;
   if (conn->qc && ngtcp2_conn_get_tls_early_data_rejected(conn->qc))
     out->early_data = ZQUIC_EARLY_DATA_REJECTED;
   else if (gnutls_session_get_flags(conn->tls) & GNUTLS_SFLAGS_EARLY_DATA)
@@ -171,7 +174,8 @@ ZQUIC_API int zquic_get_connection_info(const zquic_connection *conn, zquic_conn
   out.packets_received = conn->stats.packets_received;
   out.packets_lost = conn->count_losses ? conn->stats.packets_lost : UINT64_MAX;
   out.retry = conn->stats.retry;
-  out.key_updates = conn->stats.key_updates;
+  /* ngtcp2 derives the next keys once right after the handshake, then once per update. */
+  out.key_updates = conn->stats.key_updates > 0 ? conn->stats.key_updates - 1 : 0;
   out.path_changes = conn->stats.path_changes;
   out.close_code = conn->state == ZQ_CONN_CLOSED ? (conn->close_code ? conn->close_code : ZQUIC_ERR_CLOSED) : 0;
   snprintf(out.alpn, sizeof(out.alpn), "%s", conn->alpn);
