@@ -49,23 +49,23 @@ static int remove_cid_cb(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user_data
   return 0;
 }
 
-/* A client that offered 0-RTT learns here whether the server took it. */
-static void settle_early_data(zquic_connection *conn) {
-  if (conn->is_server || !conn->early_data_sent || ngtcp2_conn_get_tls_early_data_rejected(conn->qc))
-    return;
-  if (!(gnutls_session_get_flags(conn->tls) & GNUTLS_SFLAGS_EARLY_DATA))
-    ngtcp2_conn_tls_early_data_rejected(conn->qc);
+/* An HTTP/3 server must see a client's streams from their first byte, and with 0-RTT those bytes
+ * arrive before the handshake completes: attach the session as soon as ALPN is known. */
+static int ensure_server_h3(zquic_connection *conn) {
+  if (conn->h3 || !conn->server || !conn->server->h3_enabled) return 0;
+  gnutls_datum_t proto;
+  if (gnutls_alpn_get_selected_protocol(conn->tls, &proto) != 0 || proto.size != 2 ||
+      memcmp(proto.data, "h3", 2) != 0)
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  memcpy(conn->alpn, "h3", 3);
+  return zq_h3_server_attach(conn) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
 static int server_handshake_completed(zquic_connection *conn) {
   zquic_server *srv = conn->server;
   gnutls_session_ticket_send(conn->tls, 1, 0);
   zq_server_send_new_token(conn);
-  if (srv->h3_enabled) {
-    if (strcmp(conn->alpn, "h3") != 0 || zq_h3_server_attach(conn) != 0)
-      return NGTCP2_ERR_CALLBACK_FAILURE;
-    return 0;
-  }
+  if (srv->h3_enabled) return ensure_server_h3(conn);
   conn->queued_for_accept = true;
   zq_list_push_back(&srv->accept_queue, &conn->accept_node);
   zq_emit(conn->ctx, ZQUIC_EVENT_ACCEPT_READY, 0, srv, NULL, NULL);
@@ -84,7 +84,6 @@ static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
   if (conn->server) {
     if (server_handshake_completed(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   } else {
-    settle_early_data(conn);
     /* An "h3" connection is HTTP/3 from its first byte: the server's control stream may arrive
      * before our first request, and must reach nghttp3, not the raw stream queue. */
     if (strcmp(conn->alpn, "h3") == 0 && zq_h3_client_attach(conn) != 0)
@@ -134,6 +133,7 @@ static int recv_stream_data_cb(ngtcp2_conn *qc, uint32_t flags, int64_t id, uint
   (void)qc;
   (void)offset;
   zquic_connection *conn = user_data;
+  if (ensure_server_h3(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   if (conn->h3) return zq_h3_on_stream_data(conn, id, flags, data, len);
   zquic_stream *s = stream_user_data ? stream_user_data : zq_stream_find(conn, id);
   if (!s) return 0; /* already released by its user: discard */
@@ -142,6 +142,7 @@ static int recv_stream_data_cb(ngtcp2_conn *qc, uint32_t flags, int64_t id, uint
 
 static int stream_open_cb(ngtcp2_conn *qc, int64_t id, void *user_data) {
   zquic_connection *conn = user_data;
+  if (ensure_server_h3(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   if (conn->h3) return 0; /* nghttp3 creates its own stream state */
   zquic_stream *s = zq_stream_new(conn, id);
   if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;

@@ -97,10 +97,10 @@ static void fill_tls_facts(const zquic_connection *conn, zquic_connection_info *
   /* Client: only what we actually sent counts (GnuTLS flags early data whenever the ticket
    * allowed it). Server: what GnuTLS accepted. */
   if (!conn->is_server && !conn->early_data_sent) return;
-  if (conn->qc && ngtcp2_conn_get_tls_early_data_rejected(conn->qc))
-    out->early_data = ZQUIC_EARLY_DATA_REJECTED;
-  else if (gnutls_session_get_flags(conn->tls) & GNUTLS_SFLAGS_EARLY_DATA)
+  if (gnutls_session_get_flags(conn->tls) & GNUTLS_SFLAGS_EARLY_DATA)
     out->early_data = ZQUIC_EARLY_DATA_ACCEPTED;
+  else if (conn->state == ZQ_CONN_ESTABLISHED || (conn->qc && ngtcp2_conn_get_tls_early_data_rejected(conn->qc)))
+    out->early_data = ZQUIC_EARLY_DATA_REJECTED; /* offered, and the finished handshake says no */
 }
 
 static void fill_transport_facts(const zquic_connection *conn, zquic_connection_info *out) {

@@ -63,6 +63,13 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
   int rc = zq_conn_check_open(conn);
   if (rc == 0 && strcmp(conn->alpn, "h3") != 0)
     rc = zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
+  /* After refused 0-RTT the old session is gone and the new one starts with the handshake's
+   * end; a request made in between waits for it instead of racing ngtcp2's stream reset. */
+  uint64_t deadline = zq_deadline_from_timeout((int)ctx->config.connection_timeout_ms);
+  while (rc == 0 && !conn->h3 && conn->state == ZQ_CONN_HANDSHAKING && !zq_on_loop_thread(ctx)) {
+    if (!zq_ctx_wait(ctx, deadline)) rc = zq_error(ZQUIC_ERR_TIMEOUT, "handshake did not finish");
+    else rc = zq_conn_check_open(conn);
+  }
   struct start_args a = {conn, -1};
   if (rc == 0) rc = zq_ctx_call(ctx, open_request_stream, &a);
   if (rc == ZQUIC_ERR_LIMIT) rc = zq_error(rc, "server allows no more concurrent requests now");
