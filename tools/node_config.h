@@ -1,0 +1,28 @@
+/*
+ * node_config.h — the node's configuration: built-in defaults, then a libconfig file, then
+ * command-line flags, in that order of precedence (lowest first).
+ */
+#ifndef ZQ_NODE_CONFIG_H
+#define ZQ_NODE_CONFIG_H
+
+#include <stdbool.h>
+
+typedef struct node_config {
+  char listen[256];
+  char state_dir[1024];
+  char log_level[16];
+  char cert[1024], key[1024];
+  char root[1024];     /* serve this directory; "" = the built-in page */
+  char qlog_dir[1024];
+  char versions[16];
+  char cc[16];
+  long idle_timeout_ms, max_streams, drain_timeout_ms;
+  bool retry, early_data;
+} node_config;
+
+void node_config_defaults(node_config *c);
+/* Read FILE over `c`. On error fills `error` ("FILE:LINE: what") and returns -1; unknown keys,
+ * wrong types and out-of-range values are errors, so a typo never passes silently. */
+int node_config_load(node_config *c, const char *file, char *error, size_t error_cap);
+
+#endif
