@@ -112,6 +112,29 @@ static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, sockl
   zq_conn_accept_initial(ep, &path, &hd, pkt, len, ecn);
 }
 
+struct inject_args {
+  zq_endpoint *ep;
+  const struct sockaddr_storage *from;
+  socklen_t fromlen;
+  const uint8_t *pkt;
+  size_t len;
+};
+
+static int inject_on_loop(void *arg) {
+  struct inject_args *a = arg;
+  if (!a->ep->closing) dispatch(a->ep, a->from, a->fromlen, a->pkt, a->len, 0);
+  return 0;
+}
+
+void zq_endpoint_inject(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
+                        const uint8_t *pkt, size_t len) {
+  struct inject_args a = {ep, from, fromlen, pkt, len};
+  bool taken = zq_ctx_enter(ep->ctx);
+  /* libuv handles (a new connection's timer) may only be touched on the loop thread. */
+  zq_ctx_call(ep->ctx, inject_on_loop, &a);
+  zq_ctx_leave(ep->ctx, taken);
+}
+
 static void on_readable(zq_endpoint *ep) {
   static _Thread_local uint8_t bufs[RECV_BATCH][RECV_BUF];
   struct mmsghdr msgs[RECV_BATCH];

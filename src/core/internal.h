@@ -129,6 +129,11 @@ void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later *
 /* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */
 int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
                      uint32_t ecn);
+/* Hand one datagram to the endpoint as if it had arrived from `from`, through the same dispatch
+ * as the socket (on the loop thread, under the lock; waits for it). Lets fuzz targets and tests
+ * drive a real server without sockets. Not exported. Call from outside the loop thread. */
+void zq_endpoint_inject(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
+                        const uint8_t *pkt, size_t len);
 
 /* ---- connections (conn.c) ---- */
 typedef enum { ZQ_CONN_HANDSHAKING, ZQ_CONN_ESTABLISHED, ZQ_CONN_CLOSING, ZQ_CONN_CLOSED } zq_conn_state;
