@@ -83,6 +83,9 @@ static uint32_t ecn_from_cmsg(struct msghdr *msg) {
 
 static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
                      const uint8_t *pkt, size_t len, uint32_t ecn) {
+  /* ngtcp2 asserts on empty input (Debian builds it with assertions on): anyone could stop the
+   * whole process with one zero-length UDP datagram. */
+  if (len == 0) return;
   ngtcp2_version_cid vc;
   int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ZQ_CID_LEN);
   ngtcp2_path path = {
