@@ -1,9 +1,10 @@
 /*
- * url.c — see url.h. Moved verbatim out of cmd_get.c and static_site.c (behaviour unchanged) so
+ * url.c — see url.h. Moved out of cmd_get.c and static_site.c so
  * that fuzz/fuzz_url.c and tests/unit/test_parsers.c exercise the code the command runs.
  */
 #include "url.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,10 @@ int cli_decode_path(const char *raw, char *out, size_t cap) {
   for (const char *p = raw; *p && *p != '?' && *p != '#'; p++) {
     int ch = (unsigned char)*p;
     if (ch == '%') {
-      char hex[3] = {p[1], p[1] ? p[2] : 0, 0};
-      char *end;
-      long v = strtol(hex, &end, 16);
-      if (!hex[0] || !hex[1] || *end) return -1;
-      ch = (int)v;
+      /* Exactly two hex digits: strtol alone would also take "%-1", "%+4" or "% 4". */
+      if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2])) return -1;
+      char hex[3] = {p[1], p[2], 0};
+      ch = (int)strtol(hex, NULL, 16);
       p += 2;
     }
     if (ch == 0 || o + 1 >= cap) return -1;
