@@ -168,6 +168,13 @@ ZQUIC_API int zquic_stop_server(zquic_server *server);
 /* Wait for the next fully handshaken connection. *out owns it: release with
  * zquic_close_connection. ZQUIC_ERR_TIMEOUT when none arrived in time. */
 ZQUIC_API int zquic_server_accept(zquic_server *server, int timeout_ms, zquic_connection **out);
+/* Graceful stop (0.2): refuse new connections, tell HTTP/3 clients to send no new requests
+ * (GOAWAY), wait up to `timeout_ms` for requests in flight to finish, then close every connection
+ * (H3_NO_ERROR). ZQUIC_ERR_TIMEOUT when requests were still running at the deadline (their
+ * connections are closed anyway). The server stays allocated: free it with zquic_server_free. */
+ZQUIC_API int zquic_server_shutdown(zquic_server *server, int timeout_ms);
+/* Open connections of the server right now, or a negative error code. */
+ZQUIC_API int zquic_server_connection_count(const zquic_server *server);
 /* Close every connection of the server (CONNECTION_CLOSE, no error), close the socket and free the
  * server. Connection handles obtained from zquic_server_accept stay valid until released with
  * zquic_close_connection; their calls then return ZQUIC_ERR_CLOSED. NULL is a no-op. */

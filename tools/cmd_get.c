@@ -16,45 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-typedef struct url_parts {
-  char authority[300]; /* host[:port] as written, for :authority */
-  char connect[300];   /* host:port / [v6]:port for zquic_create_connection */
-  char host[256];
-  const char *path;
-} url_parts;
-
-static int parse_url(const char *url, url_parts *u) {
-  if (strncasecmp(url, "https://", 8) != 0) return -1;
-  const char *start = url + 8;
-  const char *slash = strchr(start, '/');
-  size_t alen = slash ? (size_t)(slash - start) : strlen(start);
-  if (alen == 0 || alen >= sizeof(u->authority)) return -1;
-  memcpy(u->authority, start, alen);
-  u->authority[alen] = '\0';
-  u->path = slash ? slash : "/";
-  const char *port = "443";
-  if (u->authority[0] == '[') {
-    char *close = strchr(u->authority, ']');
-    if (!close) return -1;
-    size_t hlen = (size_t)(close - u->authority - 1);
-    if (hlen == 0 || hlen >= sizeof(u->host)) return -1;
-    memcpy(u->host, u->authority + 1, hlen);
-    u->host[hlen] = '\0';
-    if (close[1] == ':') port = close + 2;
-    else if (close[1]) return -1;
-    snprintf(u->connect, sizeof(u->connect), "[%s]:%s", u->host, port);
-  } else {
-    char *colon = strchr(u->authority, ':');
-    size_t hlen = colon ? (size_t)(colon - u->authority) : strlen(u->authority);
-    if (hlen == 0 || hlen >= sizeof(u->host)) return -1;
-    memcpy(u->host, u->authority, hlen);
-    u->host[hlen] = '\0';
-    if (colon) port = colon + 1;
-    snprintf(u->connect, sizeof(u->connect), "%s:%s", u->host, port);
-  }
-  return *port ? 0 : -1;
-}
+#include "url.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -373,7 +335,7 @@ int cmd_get(int argc, char **argv) {
   int code = parse_options(argc, argv, &o);
   if (code >= 0) return code;
   url_parts u;
-  if (parse_url(argv[optind], &u) != 0) {
+  if (cli_parse_url(argv[optind], &u) != 0) {
     cli_error("get", "\"%s\" is not an https://HOST[:PORT]/PATH URL", argv[optind]);
     return EXIT_USAGE;
   }

@@ -98,9 +98,10 @@ static int store(node_config *c, const key_spec *k, config_setting_t *s, const c
   return -1;
 }
 
-/* Walk one level (root or a known group), storing known keys and refusing the rest. */
-static int walk(node_config *c, config_setting_t *parent, const char *prefix, const char *file,
-                char *error, size_t cap) {
+/* Walk one level (root or a known group), storing known keys and refusing the rest. Groups are
+ * one level deep, so the recursion is too. */
+static int walk(node_config *c, config_setting_t *parent, const char *prefix, // NOLINT(misc-no-recursion)
+                const char *file, char *error, size_t cap) {
   int n = config_setting_length(parent);
   for (int i = 0; i < n; i++) {
     config_setting_t *s = config_setting_get_elem(parent, (unsigned)i);
@@ -111,7 +112,7 @@ static int walk(node_config *c, config_setting_t *parent, const char *prefix, co
       if (config_setting_type(s) != CONFIG_TYPE_GROUP)
         return snprintf(error, cap, "%s:%d: %s must be a group { ... }", file,
                         config_setting_source_line(s), name), -1;
-      if (walk(c, s, name, file, error, cap) != 0) return -1;
+      if (walk(c, s, name, file, error, cap) != 0) return -1; // NOLINT(misc-no-recursion)
       continue;
     }
     const key_spec *k = find_key(path);

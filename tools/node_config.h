@@ -6,6 +6,7 @@
 #define ZQ_NODE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct node_config {
   char listen[256];

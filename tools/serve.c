@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "node_config.h"
 
 static const char builtin_page[] =
   "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>zquic node</title></head>\n"
@@ -94,10 +95,64 @@ static int ensure_cert(const char *cmd, const char *dir, char *cert, char *key, 
 
 typedef struct server_opts {
   const char *listen, *cert, *key, *state_dir, *port_file, *root, *qlog_dir, *versions;
-  int retry, enable_0rtt, cc;
+  const char *config_file, *log_level;
+  int retry, enable_0rtt, cc, cc_given, check_only;
+  node_config file; /* the config file's values, when --config is given */
   long idle_timeout_ms, max_streams;
   char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
 } server_opts;
+
+/* Fill what the command line left unset from the config file (if any), then the defaults.
+ * Returns -1 to go on, or an exit code. */
+static int apply_config(const char *cmd, server_opts *o) {
+  node_config *f = &o->file;
+  node_config_defaults(f);
+  if (o->config_file) {
+    char error[512];
+    if (node_config_load(f, o->config_file, error, sizeof(error)) != 0) {
+      cli_error(cmd, "%s", error);
+      return EXIT_USAGE;
+    }
+  }
+#define FROM_FILE(field, value) if (!o->field && (value)[0]) o->field = (value)
+  FROM_FILE(listen, f->listen);
+  FROM_FILE(state_dir, f->state_dir);
+  FROM_FILE(cert, f->cert);
+  FROM_FILE(key, f->key);
+  FROM_FILE(qlog_dir, f->qlog_dir);
+  FROM_FILE(versions, f->versions);
+  FROM_FILE(log_level, f->log_level);
+#undef FROM_FILE
+  if (!o->root && f->root[0] && strcmp(cmd, "node") == 0) o->root = f->root;
+  if (!o->idle_timeout_ms) o->idle_timeout_ms = f->idle_timeout_ms;
+  if (!o->max_streams) o->max_streams = f->max_streams;
+  o->retry |= f->retry;
+  o->enable_0rtt |= f->early_data;
+  if (!o->cc_given && (o->cc = cli_parse_cc(f->cc)) < 0) {
+    cli_error(cmd, "%s: cc must be cubic, bbr or reno, not \"%s\"", o->config_file, f->cc);
+    return EXIT_USAGE;
+  }
+  if ((cli_log_level = cli_parse_log_level(o->log_level)) < 0) {
+    cli_error(cmd, "log_level must be error, warn, info or debug, not \"%s\"", o->log_level);
+    return EXIT_USAGE;
+  }
+  if (o->check_only) {
+    /* Validate what only the files can tell: certificate and key, the directory to serve. */
+    if (o->cert && (access(o->cert, R_OK) != 0 || access(o->key ? o->key : "", R_OK) != 0)) {
+      cli_error(cmd, "cannot read the certificate or key (%s, %s)", o->cert, o->key ? o->key : "-");
+      return EXIT_USAGE;
+    }
+    struct stat st;
+    if (o->root && (stat(o->root, &st) != 0 || !S_ISDIR(st.st_mode))) {
+      cli_error(cmd, "\"%s\" is not a directory", o->root);
+      return EXIT_USAGE;
+    }
+    printf("zquic %s: configuration OK (listen %s%s%s)\n", cmd, o->listen,
+           o->config_file ? ", from " : "", o->config_file ? o->config_file : "");
+    return EXIT_OK;
+  }
+  return -1;
+}
 
 static int run_server(const char *cmd, server_opts *o) {
   char state[4096];
@@ -162,6 +217,9 @@ static int run_server(const char *cmd, server_opts *o) {
   printf("  try: zquic get --ca %s https://%s:%d/\n", o->cert, url_host, port);
   fflush(stdout);
   wait_for_stop(&set);
+  /* Drain: no new connections or requests; those in flight get drain_timeout_ms to finish. */
+  if (zquic_server_shutdown(server, (int)o->file.drain_timeout_ms) == ZQUIC_ERR_TIMEOUT)
+    cli_log(1, "%s: requests still running after %ld ms were cut off", cmd, o->file.drain_timeout_ms);
   static_site_free(site);
   zquic_destroy(ctx);
   return EXIT_OK;
@@ -184,7 +242,8 @@ static const struct option server_options[] = {
   {"retry", no_argument, NULL, 'R'},        {"0rtt", no_argument, NULL, '0'},
   {"quic-version", required_argument, NULL, 'V'}, {"cc", required_argument, NULL, 'C'},
   {"idle-timeout", required_argument, NULL, 'I'}, {"max-streams", required_argument, NULL, 'M'},
-  {"qlog-dir", required_argument, NULL, 'Q'},
+  {"qlog-dir", required_argument, NULL, 'Q'}, {"config", required_argument, NULL, 'F'},
+  {"check", no_argument, NULL, 'X'},
   {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 static long positive(const char *cmd, const char *flag, const char *text, long max) {
@@ -214,12 +273,16 @@ static int parse_server_options(const char *cmd, int argc, char **argv, server_o
         cli_error(cmd, "--log-level must be error, warn, info or debug");
         return EXIT_USAGE;
       }
+      o->log_level = optarg;
       break;
+    case 'F': o->config_file = optarg; break;
+    case 'X': o->check_only = 1; break;
     case 'R': o->retry = 1; break;
     case '0': o->enable_0rtt = 1; break;
     case 'V': o->versions = optarg; break;
     case 'Q': o->qlog_dir = optarg; break;
     case 'C':
+      o->cc_given = 1;
       if ((o->cc = cli_parse_cc(optarg)) < 0) {
         cli_error(cmd, "--cc must be cubic, bbr or reno");
         return EXIT_USAGE;
@@ -252,11 +315,13 @@ static void serve_usage(FILE *out) {
           "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
           "  --log-level LEVEL   error, warn, info (default) or debug\n"
+          "  --config FILE       read settings from FILE (docs/CONFIG.md); flags win\n"
+          "  --check             validate the settings and exit (0 = OK, 2 = not)\n"
           QUIC_SERVER_HELP);
 }
 
 int cmd_serve(int argc, char **argv) {
-  server_opts o = {.listen = "127.0.0.1:4433"};
+  static server_opts o;
   int rc = parse_server_options("serve", argc, argv, &o, serve_usage);
   if (rc >= 0) return rc;
   if (optind + 1 != argc) {
@@ -265,6 +330,7 @@ int cmd_serve(int argc, char **argv) {
     return EXIT_USAGE;
   }
   o.root = argv[optind];
+  if ((rc = apply_config("serve", &o)) >= 0) return rc;
   return run_server("serve", &o);
 }
 
@@ -282,16 +348,19 @@ static void node_usage(FILE *out) {
           "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
           "  --log-level LEVEL   error, warn, info (default) or debug\n"
+          "  --config FILE       read settings from FILE (docs/CONFIG.md); flags win\n"
+          "  --check             validate the settings and exit (0 = OK, 2 = not)\n"
           QUIC_SERVER_HELP);
 }
 
 int cmd_node(int argc, char **argv) {
-  server_opts o = {.listen = "127.0.0.1:4433"};
+  static server_opts o;
   int rc = parse_server_options("node", argc, argv, &o, node_usage);
   if (rc >= 0) return rc;
   if (optind != argc) {
     cli_error("node", "unexpected argument \"%s\"", argv[optind]);
     return EXIT_USAGE;
   }
+  if ((rc = apply_config("node", &o)) >= 0) return rc;
   return run_server("node", &o);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "url.h"
 
 struct static_site {
   zquic_server *server;
@@ -55,29 +56,6 @@ static const char *content_type(const char *path) {
   for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
     if (strcmp(dot, types[i].ext) == 0) return types[i].type;
   return "application/octet-stream";
-}
-
-/* Percent-decode the path part of `raw` into out; -1 on malformed escapes, NUL, or "..". */
-static int decode_path(const char *raw, char *out, size_t cap) {
-  size_t o = 0;
-  for (const char *p = raw; *p && *p != '?' && *p != '#'; p++) {
-    int ch = (unsigned char)*p;
-    if (ch == '%') {
-      char hex[3] = {p[1], p[1] ? p[2] : 0, 0};
-      char *end;
-      long v = strtol(hex, &end, 16);
-      if (!hex[0] || !hex[1] || *end) return -1;
-      ch = (int)v;
-      p += 2;
-    }
-    if (ch == 0 || o + 1 >= cap) return -1;
-    out[o++] = (char)ch;
-  }
-  out[o] = '\0';
-  if (out[0] != '/') return -1;
-  for (const char *seg = out; (seg = strstr(seg, "..")); seg += 2)
-    if ((seg == out || seg[-1] == '/') && (seg[2] == '/' || seg[2] == '\0')) return -1;
-  return 0;
 }
 
 static void log_request(zquic_h3_exchange *ex, int status, long long bytes) {
@@ -125,7 +103,7 @@ static void on_request(zquic_h3_exchange *ex, void *user) {
     return log_request(ex, 405, 19);
   }
   char path[1024];
-  if (decode_path(raw, path, sizeof(path)) != 0) return respond_text(ex, 400, "bad path\n");
+  if (cli_decode_path(raw, path, sizeof(path)) != 0) return respond_text(ex, 400, "bad path\n");
   if (!site->root) {
     if (strcmp(path, "/") != 0 && strcmp(path, "/index.html") != 0)
       return respond_text(ex, 404, "not found\n");

@@ -33,9 +33,11 @@ int zq_addr_split(const char *text, char *host, size_t host_cap, uint16_t *port)
   }
   if (hlen == 0 || hlen >= host_cap)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "address \"%s\": bad host part", text);
-  char *end = NULL;
-  long p = strtol(colon + 1, &end, 10);
-  if (!colon[1] || *end || p < 0 || p > 65535)
+  /* Digits only: strtol alone would also take "+80", " 80" or "-0". */
+  long p = 0;
+  const char *d = colon + 1;
+  for (; *d >= '0' && *d <= '9' && p <= 65535; d++) p = p * 10 + (*d - '0');
+  if (!colon[1] || *d || p > 65535)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "address \"%s\": port must be 0-65535", text);
   memcpy(host, h, hlen);
   host[hlen] = '\0';
@@ -99,7 +101,8 @@ int zq_alpn_parse(const char *text, zq_alpn_list *out) {
     out->names[out->count][n] = '\0';
     out->count++;
     p += n;
-    if (*p == ',') p++;
+    if (*p == ',' && !*++p) /* "h3," ends with an empty name */
+      return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "ALPN \"%s\": names must be 1-31 bytes", text);
   }
   if (out->count == 0) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "ALPN list is empty");
   return ZQUIC_OK;

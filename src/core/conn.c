@@ -127,6 +127,23 @@ static int path_validation_cb(ngtcp2_conn *qc, uint32_t flags, const ngtcp2_path
   return 0;
 }
 
+/* GnuTLS treats quic_transport_parameters as an optional extension, so a ClientHello without it
+ * completed the server's first flight while ngtcp2 had no transport parameters and no negotiated
+ * version; the next write then hit an assertion in ngtcp2 and aborted the process. RFC 9001
+ * section 8.2 makes the extension mandatory: refuse with missing_extension instead. */
+static int recv_crypto_data_cb(ngtcp2_conn *qc, ngtcp2_encryption_level level, uint64_t offset,
+                               const uint8_t *data, size_t len, void *user_data) {
+  int rv = ngtcp2_crypto_recv_crypto_data_cb(qc, level, offset, data, len, user_data);
+  if (rv != 0) return rv;
+  zquic_connection *conn = user_data;
+  if (conn->is_server && !ngtcp2_conn_get_remote_transport_params(qc) &&
+      gnutls_handshake_get_last_in(conn->tls) == GNUTLS_HANDSHAKE_CLIENT_HELLO) {
+    ngtcp2_conn_set_tls_alert(qc, GNUTLS_A_MISSING_EXTENSION);
+    return NGTCP2_ERR_CRYPTO;
+  }
+  return 0;
+}
+
 static int recv_stream_data_cb(ngtcp2_conn *qc, uint32_t flags, int64_t id, uint64_t offset,
                                const uint8_t *data, size_t len, void *user_data,
                                void *stream_user_data) {
@@ -234,7 +251,7 @@ void zq_conn_fill_callbacks(ngtcp2_callbacks *cb, bool server) {
     cb->recv_retry = recv_retry_cb;
     cb->tls_early_data_rejected = early_data_rejected_cb;
   }
-  cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb->recv_crypto_data = recv_crypto_data_cb;
   cb->encrypt = ngtcp2_crypto_encrypt_cb;
   cb->decrypt = ngtcp2_crypto_decrypt_cb;
   cb->hp_mask = ngtcp2_crypto_hp_mask_cb;

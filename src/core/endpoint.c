@@ -88,6 +88,9 @@ static bool server_speaks(const zquic_server *srv, uint32_t version) {
 
 static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
                      const uint8_t *pkt, size_t len, uint32_t ecn) {
+  /* ngtcp2 asserts on empty input (Debian builds it with assertions on): anyone could stop the
+   * whole process with one zero-length UDP datagram. */
+  if (len == 0) return;
   ngtcp2_version_cid vc;
   int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ZQ_CID_LEN);
   ngtcp2_path path = {
@@ -118,6 +121,29 @@ static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, sockl
   zq_admission adm;
   if (zq_server_admit(ep, &path, &hd, &adm) != ZQ_ADMIT_ACCEPT) return;
   zq_conn_accept_initial(ep, &path, &hd, &adm, pkt, len, ecn);
+}
+
+struct inject_args {
+  zq_endpoint *ep;
+  const struct sockaddr_storage *from;
+  socklen_t fromlen;
+  const uint8_t *pkt;
+  size_t len;
+};
+
+static int inject_on_loop(void *arg) {
+  struct inject_args *a = arg;
+  if (!a->ep->closing) dispatch(a->ep, a->from, a->fromlen, a->pkt, a->len, 0);
+  return 0;
+}
+
+void zq_endpoint_inject(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
+                        const uint8_t *pkt, size_t len) {
+  struct inject_args a = {ep, from, fromlen, pkt, len};
+  bool taken = zq_ctx_enter(ep->ctx);
+  /* libuv handles (a new connection's timer) may only be touched on the loop thread. */
+  zq_ctx_call(ep->ctx, inject_on_loop, &a);
+  zq_ctx_leave(ep->ctx, taken);
 }
 
 static void on_readable(zq_endpoint *ep) {

@@ -90,7 +90,8 @@ ZQUIC_API int zquic_connection_key_update(zquic_connection *conn) {
 }
 
 static void fill_tls_facts(const zquic_connection *conn, zquic_connection_info *out) {
-  if (!conn->tls) return;
+  /* GnuTLS dereferences the negotiated suite without checking: ask only once there is one. */
+  if (!conn->tls || !conn->qc || !ngtcp2_conn_get_handshake_completed(conn->qc)) return;
   const char *suite = gnutls_ciphersuite_get(conn->tls);
   if (suite) snprintf(out->cipher, sizeof(out->cipher), "%s", suite);
   out->resumed = gnutls_session_is_resumed(conn->tls) != 0;

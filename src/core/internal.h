@@ -145,6 +145,11 @@ void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later *
 /* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */
 int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
                      uint32_t ecn);
+/* Hand one datagram to the endpoint as if it had arrived from `from`, through the same dispatch
+ * as the socket (on the loop thread, under the lock; waits for it). Lets fuzz targets and tests
+ * drive a real server without sockets. Not exported. Call from outside the loop thread. */
+void zq_endpoint_inject(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
+                        const uint8_t *pkt, size_t len);
 
 /* ---- admission of packets from unknown peers (admission.c) ---- */
 enum { ZQ_ADMIT_ACCEPT, ZQ_ADMIT_RETRIED, ZQ_ADMIT_DROP };
@@ -382,6 +387,7 @@ void zq_h3_free(zquic_connection *conn);
 /* 0-RTT was refused: fail the requests sent early and start a fresh session after the handshake. */
 void zq_h3_early_data_rejected(zquic_connection *conn);
 void zq_h3_free_abandoned(zquic_connection *conn); /* requests the user never freed */
+void zq_h3_submit_goaway(zquic_connection *conn);     /* server: no new requests, please */
 /* ngtcp2 events forwarded to nghttp3 when conn->h3 is set. */
 int zq_h3_on_stream_data(zquic_connection *conn, int64_t id, uint32_t flags, const uint8_t *data,
                          size_t len);

@@ -213,3 +213,65 @@ ZQUIC_API void zquic_server_free(zquic_server *srv) {
   zq_ctx_call(ctx, free_on_loop, srv);
   zq_ctx_leave(ctx, taken);
 }
+
+/* ---- graceful shutdown ------------------------------------------------------------------ */
+
+static int goaway_on_loop(void *arg) {
+  zquic_server *srv = arg;
+  srv->accepting = false;
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &srv->conns) {
+    zquic_connection *conn = zq_container_of(n, zquic_connection, list_node);
+    if (conn->h3) zq_h3_submit_goaway(conn);
+  }
+  return 0;
+}
+
+static bool requests_in_flight(zquic_server *srv) {
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &srv->conns) {
+    zquic_connection *conn = zq_container_of(n, zquic_connection, list_node);
+    if (!zq_list_empty(&conn->h3_streams)) return true;
+  }
+  return false;
+}
+
+static int close_all_on_loop(void *arg) {
+  zquic_server *srv = arg;
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &srv->conns) {
+    zquic_connection *conn = zq_container_of(n, zquic_connection, list_node);
+    zq_conn_close_now(conn, conn->h3 ? NGHTTP3_H3_NO_ERROR : 0, "server shutting down");
+  }
+  return 0;
+}
+
+ZQUIC_API int zquic_server_shutdown(zquic_server *srv, int timeout_ms) {
+  if (!srv) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "server is NULL");
+  zquic_context *ctx = srv->ctx;
+  if (zq_on_loop_thread(ctx))
+    return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_server_shutdown waits: not on the loop thread");
+  pthread_mutex_lock(&ctx->lock);
+  zq_ctx_call(ctx, goaway_on_loop, srv);
+  uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
+  int rc = ZQUIC_OK;
+  while (requests_in_flight(srv)) {
+    if (!zq_ctx_wait(ctx, deadline)) {
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, "requests still running after %d ms", timeout_ms);
+      break;
+    }
+  }
+  zq_ctx_call(ctx, close_all_on_loop, srv);
+  pthread_mutex_unlock(&ctx->lock);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+ZQUIC_API int zquic_server_connection_count(const zquic_server *srv) {
+  if (!srv) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "server is NULL");
+  zquic_context *ctx = srv->ctx;
+  bool taken = zq_ctx_enter(ctx);
+  int n = (int)srv->n_connections;
+  zq_ctx_leave(ctx, taken);
+  return n;
+}

@@ -105,6 +105,7 @@ struct open_args {
   zquic_connection *conn;
   int type;
   int64_t id;
+  zquic_stream *stream;
 };
 
 static int open_on_loop(void *arg) {
@@ -113,7 +114,20 @@ static int open_on_loop(void *arg) {
   if (!qc) return ZQUIC_ERR_CLOSED;
   int rv = a->type == ZQUIC_STREAM_UNI ? ngtcp2_conn_open_uni_stream(qc, &a->id, NULL)
                                        : ngtcp2_conn_open_bidi_stream(qc, &a->id, NULL);
-  return rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? ZQUIC_ERR_LIMIT : rv ? ZQUIC_ERR_INTERNAL : 0;
+  if (rv) return rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? ZQUIC_ERR_LIMIT : ZQUIC_ERR_INTERNAL;
+  /* The stream and the user's hold on it are made here, in the same turn as the ngtcp2 stream:
+   * once this call returns, the loop may tear the connection down (a CONNECTION_CLOSE read
+   * before the caller gets the lock back), which frees ngtcp2 state and unheld streams. */
+  zquic_stream *s = zq_stream_new(a->conn, a->id);
+  if (!s) {
+    ngtcp2_conn_shutdown_stream(qc, 0, a->id, 0);
+    return ZQUIC_ERR_NO_MEMORY;
+  }
+  ngtcp2_conn_set_stream_user_data(qc, a->id, s);
+  s->user_held = true;
+  a->conn->refs++;
+  a->stream = s;
+  return ZQUIC_OK;
 }
 
 static int stream_open(zquic_connection *conn, int type, int timeout_ms, bool wait,
@@ -135,18 +149,14 @@ static int stream_open(zquic_connection *conn, int type, int timeout_ms, bool wa
                                               : "connection is not established");
       break;
     }
-    struct open_args a = {conn, type, -1};
+    struct open_args a = {conn, type, -1, NULL};
     rc = zq_ctx_call(ctx, open_on_loop, &a);
     if (rc == 0) {
-      zquic_stream *s = zq_stream_new(conn, a.id);
-      if (!s) {
-        rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-        break;
-      }
-      ngtcp2_conn_set_stream_user_data(conn->qc, a.id, s);
-      s->user_held = true;
-      conn->refs++;
-      *out = s;
+      *out = a.stream;
+      break;
+    }
+    if (rc == ZQUIC_ERR_NO_MEMORY) {
+      rc = zq_error(rc, "out of memory");
       break;
     }
     if (rc != ZQUIC_ERR_LIMIT) {

@@ -419,6 +419,13 @@ void zq_h3_early_data_rejected(zquic_connection *conn) {
   zq_h3_free(conn); /* handshake_completed attaches a new session */
 }
 
+void zq_h3_submit_goaway(zquic_connection *conn) {
+  if (!conn->h3) return;
+  nghttp3_conn_submit_shutdown_notice(conn->h3->session);
+  nghttp3_conn_shutdown(conn->h3->session);
+  zq_conn_schedule(conn);
+}
+
 void zq_h3_free_abandoned(zquic_connection *conn) {
   zq_list_node *n, *tmp;
   zq_list_for_each_safe(n, tmp, &conn->h3_streams) {

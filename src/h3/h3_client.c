@@ -73,6 +73,10 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
   struct start_args a = {conn, -1};
   if (rc == 0) rc = zq_ctx_call(ctx, open_request_stream, &a);
   if (rc == ZQUIC_ERR_LIMIT) rc = zq_error(rc, "server allows no more concurrent requests now");
+  /* The loop may have torn the connection down between that call and now (a CONNECTION_CLOSE
+   * read before this thread got the lock back): conn->qc and conn->h3 are then gone. */
+  if (rc == 0 && (rc = zq_conn_check_open(conn)) == 0 && !conn->h3)
+    rc = zq_error(ZQUIC_ERR_CLOSED, "connection closed");
   zq_h3_stream *st = rc == 0 ? zq_h3_stream_new(conn, a.id, true) : NULL;
   if (rc == 0 && !st) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   if (st) {

@@ -109,3 +109,36 @@ wait_for_file "$WORK/node.port"
 [ "$(sha256sum "$state/cert.pem")" = "$fingerprint" ] || fail "node replaced its certificate on restart"
 "$ZQUIC" get --ca "$state/cert.pem" "https://localhost:$(cat "$WORK/node.port")/" >/dev/null
 pass "node"
+
+# --- drain: SIGTERM lets a download in flight finish, then the server exits 0 ---
+mkdir -p "$WORK/drain"
+make_file "$WORK/drain/big.bin" 20000000
+pf=$WORK/drain.port
+"$ZQUIC" serve --listen 127.0.0.1:0 --port-file "$pf" --cert "$CERTS/server-chain.pem" \
+  --key "$CERTS/server.key" "$WORK/drain" >/dev/null 2>"$WORK/drain.err" &
+serve_pid=$!
+PIDS+=($serve_pid)
+wait_for_file "$pf"
+# A reader that stalls for a second holds the transfer open while the signal arrives.
+( "$ZQUIC" get --ca "$CERTS/ca.pem" -o - "https://localhost:$(cat "$pf")/big.bin" |
+  (sleep 1; cat >"$WORK/drain/out") ) &
+get_pid=$!
+sleep 0.3
+kill -TERM "$serve_pid"
+wait "$get_pid" || fail "download cut off by SIGTERM"
+same_bytes "$WORK/drain/big.bin" "$WORK/drain/out" "download during drain"
+wait "$serve_pid" || fail "serve exited non-zero after draining"
+pass "drain on SIGTERM"
+
+# --- config files: --check accepts a good one, names file and line of a bad one ---
+cat >"$WORK/good.cfg" <<CFG
+listen = "127.0.0.1:0";
+quic = { idle_timeout_ms = 10000; cc = "bbr"; retry = true; };
+CFG
+printf 'listen = "127.0.0.1:0";\nquic = { idle_timeout = 5; };\n' >"$WORK/bad.cfg"
+expect_exit 0 "good config" "$ZQUIC" node --config "$WORK/good.cfg" --check
+grep -q "configuration OK" "$WORK/out" || fail "--check printed no OK"
+expect_exit 2 "bad config" "$ZQUIC" node --config "$WORK/bad.cfg" --check
+grep -q 'bad.cfg:2: unknown setting "quic.idle_timeout"' "$WORK/err" || fail "bad config message: $(cat "$WORK/err")"
+expect_exit 2 "missing config" "$ZQUIC" node --config "$WORK/none.cfg" --check
+pass "config files"

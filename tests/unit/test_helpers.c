@@ -19,7 +19,7 @@ static void *echo_stream(void *arg) {
   stream_job *job = arg;
   static const char magic[] = "SHA256\n";
   uint8_t *buf = malloc(1 << 16);
-  size_t n = 0, total = 0;
+  size_t n = 0;
   int hashing = -1;
   gnutls_hash_hd_t hash = NULL;
   zquic_stream *reply = job->stream;
@@ -36,7 +36,6 @@ static void *echo_stream(void *arg) {
         off = 7;
       }
     }
-    total += n - off;
     if (hashing) {
       gnutls_hash(hash, buf + off, n - off);
     } else if (uni) {
