@@ -162,6 +162,8 @@ ZQUIC_API int zquic_crypto_secp256k1_recover(const uint8_t *digest, size_t diges
   int rc = zq_crypto_ready();
   if (rc == ZQUIC_OK) rc = zq_check_in(fn, "digest", digest, digest_len, 32);
   if (rc == ZQUIC_OK) rc = zq_check_in(fn, "sig", sig, sig_len, 65);
+  if (rc == ZQUIC_OK) rc = zq_check_ptr(fn, "public_len", public_len);
+  if (rc == ZQUIC_OK) rc = zq_check_out(fn, "public_key", public_key, public_cap, compressed ? 33 : 65);
   if (rc != ZQUIC_OK) return rc;
   secp256k1_ecdsa_recoverable_signature rsig;
   secp256k1_pubkey key;
@@ -180,6 +182,8 @@ ZQUIC_API int zquic_crypto_secp256k1_pubkey_convert(const uint8_t *public_key, s
   const char *fn = "crypto_secp256k1_pubkey_convert";
   int rc = zq_crypto_ready();
   secp256k1_pubkey key;
+  if (rc == ZQUIC_OK) rc = zq_check_ptr(fn, "out_len", out_len);
+  if (rc == ZQUIC_OK) rc = zq_check_out(fn, "out", out, out_cap, compressed ? 33 : 65);
   if (rc == ZQUIC_OK) rc = parse_public(fn, public_key, public_len, &key);
   if (rc == ZQUIC_OK) rc = serialize_public(fn, &key, compressed, out, out_cap, out_len);
   if (rc == ZQUIC_OK) zq_error_clear();
