@@ -56,7 +56,7 @@ ZQUIC_API int zquic_crypto_random(void *buf, size_t len) {
   int rc = zq_crypto_ready();
   if (rc != ZQUIC_OK) return rc;
   if (len > 0 && !buf) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "crypto_random: buf is NULL");
-  randombytes_buf(buf, len);
+  if (len > 0) randombytes_buf(buf, len);
   zq_error_clear();
   return ZQUIC_OK;
 }
