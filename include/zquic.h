@@ -46,30 +46,30 @@ ZQUIC_API const char *zquic_version(void);
 
 /* One table of result codes. Values are part of the ABI and never change. */
 #define ZQUIC_OK 0
-#define ZQUIC_ERR_INVALID_ARGUMENT -1 /* NULL, wrong length, out of range, malformed text */
-#define ZQUIC_ERR_NO_MEMORY -2
-#define ZQUIC_ERR_TIMEOUT -3         /* a blocking call's timeout expired; nothing was lost */
-#define ZQUIC_ERR_WOULD_BLOCK -4     /* non-blocking call cannot proceed now */
-#define ZQUIC_ERR_CLOSED -5          /* the connection or stream is closed */
-#define ZQUIC_ERR_STATE -6           /* the call does not fit the object's state */
-#define ZQUIC_ERR_LOOP_THREAD -7     /* blocking call made on the loop thread */
-#define ZQUIC_ERR_RESOLVE -8         /* host name could not be resolved */
-#define ZQUIC_ERR_SOCKET -9          /* socket, bind or send failed (errno text in detail) */
-#define ZQUIC_ERR_TLS -10            /* TLS set-up or handshake failure */
-#define ZQUIC_ERR_CERT_VERIFY -11    /* the peer's certificate was rejected */
-#define ZQUIC_ERR_HANDSHAKE -12      /* QUIC handshake failed or timed out */
-#define ZQUIC_ERR_PROTOCOL -13       /* the peer violated QUIC or HTTP/3 */
-#define ZQUIC_ERR_STREAM_RESET -14   /* the peer reset the stream */
-#define ZQUIC_ERR_IDLE_TIMEOUT -15   /* the connection went idle and was closed */
-#define ZQUIC_ERR_PEER_CLOSED -16    /* the peer closed the connection with an error */
-#define ZQUIC_ERR_LIMIT -17          /* a configured limit (streams, size, connections) hit */
-#define ZQUIC_ERR_IO -18             /* file read/write failure */
-#define ZQUIC_ERR_NOT_FOUND -19
-#define ZQUIC_ERR_INTERNAL -20       /* a bug in zquic or a library below it */
-#define ZQUIC_ERR_BAD_SIGNATURE -21  /* ZCrypto: signature does not verify */
-#define ZQUIC_ERR_INVALID_KEY -22    /* ZCrypto: malformed key */
-#define ZQUIC_ERR_UNSUPPORTED -23    /* algorithm, option or version not supported */
-#define ZQUIC_ERR_CANCELLED -24
+#define ZQUIC_ERR_INVALID_ARGUMENT (-1) /* NULL, wrong length, out of range, malformed text */
+#define ZQUIC_ERR_NO_MEMORY (-2)
+#define ZQUIC_ERR_TIMEOUT (-3)         /* a blocking call's timeout expired; nothing was lost */
+#define ZQUIC_ERR_WOULD_BLOCK (-4)     /* non-blocking call cannot proceed now */
+#define ZQUIC_ERR_CLOSED (-5)          /* the connection or stream is closed */
+#define ZQUIC_ERR_STATE (-6)           /* the call does not fit the object's state */
+#define ZQUIC_ERR_LOOP_THREAD (-7)     /* blocking call made on the loop thread */
+#define ZQUIC_ERR_RESOLVE (-8)         /* host name could not be resolved */
+#define ZQUIC_ERR_SOCKET (-9)          /* socket, bind or send failed (errno text in detail) */
+#define ZQUIC_ERR_TLS (-10)            /* TLS set-up or handshake failure */
+#define ZQUIC_ERR_CERT_VERIFY (-11)    /* the peer's certificate was rejected */
+#define ZQUIC_ERR_HANDSHAKE (-12)      /* QUIC handshake failed or timed out */
+#define ZQUIC_ERR_PROTOCOL (-13)       /* the peer violated QUIC or HTTP/3 */
+#define ZQUIC_ERR_STREAM_RESET (-14)   /* the peer reset the stream */
+#define ZQUIC_ERR_IDLE_TIMEOUT (-15)   /* the connection went idle and was closed */
+#define ZQUIC_ERR_PEER_CLOSED (-16)    /* the peer closed the connection with an error */
+#define ZQUIC_ERR_LIMIT (-17)          /* a configured limit (streams, size, connections) hit */
+#define ZQUIC_ERR_IO (-18)             /* file read/write failure */
+#define ZQUIC_ERR_NOT_FOUND (-19)
+#define ZQUIC_ERR_INTERNAL (-20)       /* a bug in zquic or a library below it */
+#define ZQUIC_ERR_BAD_SIGNATURE (-21)  /* ZCrypto: signature does not verify */
+#define ZQUIC_ERR_INVALID_KEY (-22)    /* ZCrypto: malformed key */
+#define ZQUIC_ERR_UNSUPPORTED (-23)    /* algorithm, option or version not supported */
+#define ZQUIC_ERR_CANCELLED (-24)
 
 /* Name and one-line description of a result code ("invalid argument"). Static storage. */
 ZQUIC_API const char *zquic_strerror(int code);
@@ -152,8 +152,9 @@ ZQUIC_API int zquic_stop_server(zquic_server *server);
 /* Wait for the next fully handshaken connection. *out owns it: release with
  * zquic_close_connection. ZQUIC_ERR_TIMEOUT when none arrived in time. */
 ZQUIC_API int zquic_server_accept(zquic_server *server, int timeout_ms, zquic_connection **out);
-/* Close the socket, close the server's connections that were not accepted (accepted ones stay
- * until their owner closes them) and free the server. NULL is a no-op. */
+/* Close every connection of the server (CONNECTION_CLOSE, no error), close the socket and free the
+ * server. Connection handles obtained from zquic_server_accept stay valid until released with
+ * zquic_close_connection; their calls then return ZQUIC_ERR_CLOSED. NULL is a no-op. */
 ZQUIC_API void zquic_server_free(zquic_server *server);
 
 /* ============================================================================================= */

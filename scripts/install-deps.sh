@@ -17,7 +17,7 @@ PACKAGES=(
   libgnutls28-dev gnutls-bin nettle-dev libuv1-dev libsodium-dev libsecp256k1-dev
   libldns-dev libjansson-dev libconfig-dev libcurl4-gnutls-dev libhttp-parser-dev zlib1g-dev
   libprotobuf-c-dev protobuf-c-compiler
-  libcmocka-dev valgrind clang libclang-rt-14-dev
+  libcmocka-dev valgrind clang clang-tidy libclang-rt-14-dev
   golang-go golang-github-lucas-clemente-quic-go-dev golang-github-miekg-dns-dev
 )
 
@@ -45,7 +45,7 @@ if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.
 fi
 
 pin=/etc/apt/preferences.d/zquic-backports-pin
-want_pin='Package: bookworm-backports-default
+want_pin='Package: *
 Pin: release n=bookworm-backports
 Pin-Priority: 100
 
@@ -53,7 +53,6 @@ Package: libngtcp2* libnghttp3* ngtcp2-client ngtcp2-server
 Pin: release n=bookworm-backports
 Pin-Priority: 990
 '
-want_pin=${want_pin/bookworm-backports-default/*}
 if [ "$(cat "$pin" 2>/dev/null)" != "$(printf '%s' "$want_pin")" ]; then
   printf '%s' "$want_pin" | $SUDO tee "$pin" >/dev/null
   changed=1

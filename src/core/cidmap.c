@@ -25,7 +25,7 @@ static uint64_t hash_cid(uint64_t seed, const uint8_t *cid, size_t len) {
 int zq_cidmap_init(zq_cidmap *m) {
   m->nbuckets = 64;
   m->size = 0;
-  m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+  m->buckets = calloc(m->nbuckets, sizeof(zq_cidmap_entry *));
   if (!m->buckets) return ZQUIC_ERR_NO_MEMORY;
   if (getrandom(&m->seed, sizeof(m->seed), 0) != sizeof(m->seed)) m->seed = (uint64_t)(uintptr_t)m;
   return ZQUIC_OK;
@@ -48,7 +48,7 @@ void zq_cidmap_clear(zq_cidmap *m) {
 
 static void grow(zq_cidmap *m) {
   size_t n = m->nbuckets * 2;
-  zq_cidmap_entry **b = calloc(n, sizeof(*b));
+  zq_cidmap_entry **b = calloc(n, sizeof(zq_cidmap_entry *));
   if (!b) return; /* keep working with longer chains */
   for (size_t i = 0; i < m->nbuckets; i++) {
     zq_cidmap_entry *e = m->buckets[i];

@@ -67,6 +67,10 @@ static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
       conn->queued_for_accept = true;
       zq_list_push_back(&conn->server->accept_queue, &conn->accept_node);
     }
+  } else if (strcmp(conn->alpn, "h3") == 0) {
+    /* An "h3" connection is HTTP/3 from its first byte: the server's control stream may arrive
+     * before our first request, and must reach nghttp3, not the raw stream queue. */
+    if (zq_h3_client_attach(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   zq_ctx_notify(conn->ctx);
   return 0;
@@ -226,6 +230,7 @@ static zquic_connection *conn_alloc(zquic_context *ctx) {
   zq_list_init(&conn->incoming);
   zq_list_init(&conn->writable);
   zq_list_init(&conn->h3_streams);
+  zq_list_push_back(&ctx->live, &conn->live_node);
   return conn;
 }
 
@@ -285,6 +290,7 @@ err_qc:
 err_ep:
   zq_endpoint_close(conn->ep); /* closes synchronously: the poll was never started */
 err_free:
+  zq_list_remove(&ctx->live, &conn->live_node);
   free(conn);
   return rc;
 }
@@ -341,6 +347,7 @@ err_cids:
 err_qc:
   ngtcp2_conn_del(conn->qc);
 err_free:
+  zq_list_remove(&ctx->live, &conn->live_node);
   free(conn);
   return ZQUIC_ERR_INTERNAL;
 }

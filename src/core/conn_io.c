@@ -116,14 +116,26 @@ static void conn_teardown(zquic_connection *conn) {
     conn->ep->on_closed = on_ep_closed;
     zq_endpoint_close(conn->ep);
   }
+  zquic_context *ctx = conn->ctx; /* the release below may free conn */
   if (conn->pending_closes == 0) zq_conn_release(conn);
-  zq_ctx_notify(conn->ctx);
+  zq_ctx_notify(ctx);
 }
 
 void zq_conn_release(zquic_connection *conn) {
   if (--conn->refs > 0) return;
+  zq_list_remove(&conn->ctx->live, &conn->live_node);
   if (conn->client_cred) gnutls_certificate_free_credentials(conn->client_cred);
   free(conn);
+}
+
+void zq_conn_free_abandoned(zquic_connection *conn) {
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->streams) {
+    zq_stream_free(zq_container_of(n, zquic_stream, conn_node));
+  }
+  zq_h3_free_abandoned(conn);
+  conn->refs = 1;
+  zq_conn_release(conn);
 }
 
 static void set_close(zquic_connection *conn, int code, const char *fmt, const char *detail) {

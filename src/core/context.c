@@ -165,6 +165,7 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   zq_list_init(&ctx->calls);
   zq_list_init(&ctx->servers);
   zq_list_init(&ctx->client_conns);
+  zq_list_init(&ctx->live);
   pthread_mutex_init(&ctx->lock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -225,6 +226,10 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
   zq_ctx_call(ctx, shutdown_on_loop, ctx);
   pthread_mutex_unlock(&ctx->lock);
   uv_thread_join(&ctx->loop_thread);
+  /* Every transport is gone now; what remains are handles the caller never released. */
+  zq_list_node *n;
+  while ((n = zq_list_front(&ctx->live)))
+    zq_conn_free_abandoned(zq_container_of(n, zquic_connection, live_node));
   uv_loop_close(&ctx->loop);
   pthread_mutex_destroy(&ctx->lock);
   pthread_cond_destroy(&ctx->changed);

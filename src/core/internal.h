@@ -84,6 +84,7 @@ struct zquic_context {
   zq_list calls;          /* zq_loop_call queued for the loop thread */
   zq_list servers;
   zq_list client_conns;   /* client connections (each with its own endpoint) */
+  zq_list live;           /* every connection struct not yet freed, to free at destroy */
   uint8_t reset_secret[32]; /* stateless reset tokens of client connections */
 };
 
@@ -164,6 +165,7 @@ struct zquic_connection {
   int refs;                /* user handle + one per user-held stream + transport */
   zq_list_node dirty_node;
   zq_list_node list_node;  /* server's connection list or ctx->client_conns */
+  zq_list_node live_node;  /* ctx->live, from allocation to the final free */
   zq_list_node accept_node;
 
   zq_list streams;         /* every zq stream struct still alive */
@@ -196,6 +198,8 @@ void zq_conn_schedule(zquic_connection *conn);
 void zq_conn_flush(zquic_connection *conn); /* loop thread */
 int zq_conn_io_start(zquic_connection *conn); /* loop thread: timer + (client) socket poll */
 void zq_conn_release(zquic_connection *conn); /* drop one ref; frees at 0. Lock held. */
+/* zquic_destroy: free a torn-down connection whose handles the user never released. */
+void zq_conn_free_abandoned(zquic_connection *conn);
 /* Start closing (loop thread). */
 void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *reason);
 void zq_conn_abort(zquic_connection *conn); /* context teardown: free without goodbye */
@@ -251,6 +255,7 @@ void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
 int zq_h3_server_attach(zquic_connection *conn);
 int zq_h3_client_attach(zquic_connection *conn);
 void zq_h3_free(zquic_connection *conn);
+void zq_h3_free_abandoned(zquic_connection *conn); /* requests the user never freed */
 /* ngtcp2 events forwarded to nghttp3 when conn->h3 is set. */
 int zq_h3_on_stream_data(zquic_connection *conn, int64_t id, uint32_t flags, const uint8_t *data,
                          size_t len);

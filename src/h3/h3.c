@@ -364,7 +364,7 @@ static int attach(zquic_connection *conn, bool server) {
   nghttp3_settings_default(&settings);
   settings.qpack_max_dtable_capacity = 4096;
   settings.qpack_blocked_streams = 100;
-  settings.max_field_section_size = 64 * 1024;
+  settings.max_field_section_size = (uint64_t)64 * 1024;
   int rv = server ? nghttp3_conn_server_new(&h3->session, &h3_callbacks, &settings, NULL, h3)
                   : nghttp3_conn_client_new(&h3->session, &h3_callbacks, &settings, NULL, h3);
   if (rv != 0) {
@@ -409,6 +409,13 @@ void zq_h3_free(zquic_connection *conn) {
     }
   }
   free(h3);
+}
+
+void zq_h3_free_abandoned(zquic_connection *conn) {
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->h3_streams) {
+    zq_h3_stream_free(zq_container_of(n, zq_h3_stream, node));
+  }
 }
 
 /* ---- glue called from the ngtcp2 callbacks (conn.c) and the write loop (conn_io.c) --------- */

@@ -63,15 +63,12 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
   int rc = zq_conn_check_open(conn);
   if (rc == 0 && strcmp(conn->alpn, "h3") != 0)
     rc = zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
-  if (rc == 0 && !conn->h3 && !zq_list_empty(&conn->streams))
-    rc = zq_error(ZQUIC_ERR_STATE, "connection already carries raw streams");
   struct start_args a = {conn, -1};
   if (rc == 0) rc = zq_ctx_call(ctx, open_request_stream, &a);
   if (rc == ZQUIC_ERR_LIMIT) rc = zq_error(rc, "server allows no more concurrent requests now");
-  zq_h3_stream *st = NULL;
-  if (rc == 0 && !(st = zq_h3_stream_new(conn, a.id, true)))
-    rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  if (rc == 0) {
+  zq_h3_stream *st = rc == 0 ? zq_h3_stream_new(conn, a.id, true) : NULL;
+  if (rc == 0 && !st) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if (st) {
     st->tx_eof = end_stream != 0;
     rc = submit(conn, a.id, method, path, authority ? authority : conn->sni, extra, n_extra,
                 end_stream, st);
@@ -80,7 +77,7 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
       zq_h3_stream_free(st);
     }
   }
-  if (rc == 0) {
+  if (rc == 0 && st) {
     st->user_held = true;
     conn->refs++;
     zq_conn_schedule(conn);

@@ -1,0 +1,314 @@
+/*
+ * cmd_get.c — `zquic get`: fetch one URL over HTTP/3, body to stdout or a file.
+ *
+ * The body is written as it arrives (zquic_h3_response_read returns flow-control credit as we
+ * read, so memory stays flat for any size). A progress bar is drawn on stderr only when stderr
+ * is a terminal and the body does not go there too.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct url_parts {
+  char authority[300]; /* host[:port] as written, for :authority */
+  char connect[300];   /* host:port / [v6]:port for zquic_create_connection */
+  char host[256];
+  const char *path;
+} url_parts;
+
+static int parse_url(const char *url, url_parts *u) {
+  if (strncasecmp(url, "https://", 8) != 0) return -1;
+  const char *start = url + 8;
+  const char *slash = strchr(start, '/');
+  size_t alen = slash ? (size_t)(slash - start) : strlen(start);
+  if (alen == 0 || alen >= sizeof(u->authority)) return -1;
+  memcpy(u->authority, start, alen);
+  u->authority[alen] = '\0';
+  u->path = slash ? slash : "/";
+  const char *port = "443";
+  if (u->authority[0] == '[') {
+    char *close = strchr(u->authority, ']');
+    if (!close) return -1;
+    size_t hlen = (size_t)(close - u->authority - 1);
+    if (hlen == 0 || hlen >= sizeof(u->host)) return -1;
+    memcpy(u->host, u->authority + 1, hlen);
+    u->host[hlen] = '\0';
+    if (close[1] == ':') port = close + 2;
+    else if (close[1]) return -1;
+    snprintf(u->connect, sizeof(u->connect), "[%s]:%s", u->host, port);
+  } else {
+    char *colon = strchr(u->authority, ':');
+    size_t hlen = colon ? (size_t)(colon - u->authority) : strlen(u->authority);
+    if (hlen == 0 || hlen >= sizeof(u->host)) return -1;
+    memcpy(u->host, u->authority, hlen);
+    u->host[hlen] = '\0';
+    if (colon) port = colon + 1;
+    snprintf(u->connect, sizeof(u->connect), "%s:%s", u->host, port);
+  }
+  return *port ? 0 : -1;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void human(double bytes, char *out, size_t cap) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    u++;
+  }
+  snprintf(out, cap, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+static void draw_progress(long long got, long long total, double started, int final) {
+  char have[32], rate[32];
+  double elapsed = now_s() - started;
+  human((double)got, have, sizeof(have));
+  human(elapsed > 0 ? (double)got / elapsed : 0, rate, sizeof(rate));
+  if (total > 0) {
+    int width = 30, fill = (int)((double)got / (double)total * width);
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %3d%% %s %s/s ", bar, (int)(100.0 * (double)got / (double)total), have,
+            rate);
+  } else {
+    fprintf(stderr, "\r%s %s/s ", have, rate);
+  }
+  if (final) fputc('\n', stderr);
+}
+
+typedef struct get_opts {
+  const char *ca, *out, *method, *data, *sni;
+  int insecure, verbose, timeout_ms, show_progress;
+  zquic_h3_header headers[32];
+  char header_store[32][512];
+  size_t n_headers;
+} get_opts;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: zquic get [--ca FILE | --insecure] [-o FILE] [-v] URL\n"
+          "\n"
+          "Fetch https://HOST[:PORT]/PATH over HTTP/3. The body goes to stdout (or -o FILE);\n"
+          "a progress bar is shown on a terminal. Exit status 1 when the request fails or the\n"
+          "status is >= 400.\n"
+          "\n"
+          "  --ca FILE          trust these PEM CA certificates (default: system CAs)\n"
+          "  --insecure         do NOT verify the server certificate (tests only)\n"
+          "  -o, --output FILE  write the body to FILE\n"
+          "  -X, --request M    method (default GET, or POST with --data)\n"
+          "  -d, --data TEXT    request body\n"
+          "  -H, --header 'NAME: VALUE'  extra request header (repeatable)\n"
+          "      --sni NAME     TLS server name to send and verify (default: URL host)\n"
+          "      --timeout MS   give up after MS milliseconds without progress (default 30000)\n"
+          "  -v, --verbose      print the status, headers, trailers and timings on stderr\n"
+          "      --no-progress  never draw the progress bar\n");
+}
+
+static int add_header(get_opts *o, const char *text) {
+  const char *colon = strchr(text, ':');
+  if (!colon || colon == text || o->n_headers == 32 || strlen(text) >= 500) return -1;
+  char *store = o->header_store[o->n_headers];
+  size_t nlen = (size_t)(colon - text);
+  for (size_t i = 0; i < nlen; i++) store[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+  store[nlen] = '\0';
+  const char *value = colon + 1;
+  while (*value == ' ') value++;
+  char *vstore = store + nlen + 1;
+  snprintf(vstore, 512 - nlen - 1, "%s", value);
+  o->headers[o->n_headers].name = store;
+  o->headers[o->n_headers].value = vstore;
+  o->n_headers++;
+  return 0;
+}
+
+static int parse_options(int argc, char **argv, get_opts *o) {
+  static const struct option opts[] = {
+    {"ca", required_argument, NULL, 'c'},      {"insecure", no_argument, NULL, 'k'},
+    {"output", required_argument, NULL, 'o'},  {"request", required_argument, NULL, 'X'},
+    {"data", required_argument, NULL, 'd'},    {"header", required_argument, NULL, 'H'},
+    {"sni", required_argument, NULL, 'S'},     {"timeout", required_argument, NULL, 'T'},
+    {"verbose", no_argument, NULL, 'v'},       {"no-progress", no_argument, NULL, 'P'},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "o:X:d:H:vkh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': o->ca = optarg; break;
+    case 'k': o->insecure = 1; break;
+    case 'o': o->out = optarg; break;
+    case 'X': o->method = optarg; break;
+    case 'd': o->data = optarg; break;
+    case 'H':
+      if (add_header(o, optarg) != 0) {
+        cli_error("get", "-H wants 'name: value' (at most 32 headers)");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'S': o->sni = optarg; break;
+    case 'T':
+      o->timeout_ms = atoi(optarg);
+      if (o->timeout_ms <= 0) {
+        cli_error("get", "--timeout must be a positive number of milliseconds");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'v': o->verbose = 1; break;
+    case 'P': o->show_progress = 0; break;
+    case 'h': usage(stdout); return EXIT_OK;
+    default: usage(stderr); return EXIT_USAGE;
+    }
+  }
+  if (o->ca && o->insecure) {
+    cli_error("get", "--ca and --insecure contradict each other");
+    return EXIT_USAGE;
+  }
+  if (optind + 1 != argc) {
+    cli_error("get", optind == argc ? "missing URL" : "one URL at a time");
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  return -1;
+}
+
+static void print_fields(zquic_h3_request *req, int trailers) {
+  const char *name, *value;
+  for (size_t i = 0;; i++) {
+    int rc = trailers ? zquic_h3_response_trailer(req, i, &name, &value)
+                      : zquic_h3_response_header(req, i, &name, &value);
+    if (rc != ZQUIC_OK) break;
+    fprintf(stderr, "%s %s: %s\n", trailers ? "trailer" : "<", name, value);
+  }
+}
+
+/* Read the body into `out`; returns an exit code. */
+static int copy_body(zquic_h3_request *req, FILE *out, get_opts *o, long long total,
+                     long long *got) {
+  size_t cap = (size_t)256 * 1024;
+  char *buf = malloc(cap);
+  if (!buf) return EXIT_FAIL;
+  double started = now_s(), last_draw = 0;
+  int rc = ZQUIC_OK;
+  for (;;) {
+    size_t n = 0;
+    rc = zquic_h3_response_read(req, buf, cap, o->timeout_ms, &n);
+    if (rc != ZQUIC_OK || n == 0) break;
+    if (fwrite(buf, 1, n, out) != n) {
+      cli_error("get", "writing the body: %s", strerror(errno));
+      free(buf);
+      return EXIT_FAIL;
+    }
+    *got += (long long)n;
+    if (o->show_progress && now_s() - last_draw > 0.1) {
+      draw_progress(*got, total, started, 0);
+      last_draw = now_s();
+    }
+  }
+  free(buf);
+  if (o->show_progress) draw_progress(*got, total, started, 1);
+  if (rc != ZQUIC_OK) {
+    cli_zerror("get", "reading the body", rc);
+    return EXIT_FAIL;
+  }
+  if (total >= 0 && *got != total) {
+    cli_error("get", "body has %lld bytes, content-length said %lld", *got, total);
+    return EXIT_FAIL;
+  }
+  return EXIT_OK;
+}
+
+static int fetch(zquic_connection *conn, url_parts *u, get_opts *o, FILE *out) {
+  const char *method = o->method ? o->method : o->data ? "POST" : "GET";
+  zquic_h3_request *req = NULL;
+  double t0 = now_s();
+  int rc = zquic_h3_request_start(conn, method, u->path, u->authority, o->headers, o->n_headers,
+                                  o->data == NULL, &req);
+  if (rc == ZQUIC_OK && o->data)
+    rc = zquic_h3_request_send(req, o->data, strlen(o->data), 1, o->timeout_ms);
+  int status = 0;
+  if (rc == ZQUIC_OK) rc = zquic_h3_response_wait(req, o->timeout_ms, &status);
+  if (rc != ZQUIC_OK) {
+    cli_zerror("get", "request", rc);
+    zquic_h3_request_free(req);
+    return EXIT_FAIL;
+  }
+  if (o->verbose) {
+    fprintf(stderr, "< HTTP/3 %d\n", status);
+    print_fields(req, 0);
+  }
+  const char *cl = zquic_h3_response_header_get(req, "content-length");
+  long long total = cl ? atoll(cl) : -1;
+  if (strcmp(method, "HEAD") == 0 || status == 204 || status == 304) total = -1;
+  long long got = 0;
+  int code = copy_body(req, out, o, total, &got);
+  if (o->verbose) {
+    print_fields(req, 1);
+    fprintf(stderr, "* %lld bytes in %.3f s\n", got, now_s() - t0);
+  }
+  zquic_h3_request_free(req);
+  if (code == EXIT_OK && status >= 400) {
+    cli_error("get", "server answered HTTP %d", status);
+    return EXIT_FAIL;
+  }
+  return code;
+}
+
+int cmd_get(int argc, char **argv) {
+  get_opts o = {.timeout_ms = 30000, .show_progress = 1};
+  int code = parse_options(argc, argv, &o);
+  if (code >= 0) return code;
+  url_parts u;
+  if (parse_url(argv[optind], &u) != 0) {
+    cli_error("get", "\"%s\" is not an https://HOST[:PORT]/PATH URL", argv[optind]);
+    return EXIT_USAGE;
+  }
+  FILE *out = stdout;
+  if (o.out && strcmp(o.out, "-") != 0 && !(out = fopen(o.out, "wb"))) {
+    cli_error("get", "cannot write %s: %s", o.out, strerror(errno));
+    return EXIT_FAIL;
+  }
+  /* Draw progress only on a terminal, and never into the body's own stream. */
+  if (!isatty(STDERR_FILENO) || (out == stdout && isatty(STDOUT_FILENO))) o.show_progress = 0;
+  zquic_context *ctx = NULL;
+  zquic_config cfg;
+  zquic_config_init(&cfg);
+  cfg.alpn = "h3";
+  cfg.connection_timeout_ms = (uint32_t)o.timeout_ms;
+  int rc = zquic_init(&cfg, &ctx);
+  if (rc) {
+    cli_zerror("get", "init", rc);
+    if (out != stdout) fclose(out);
+    return EXIT_FAIL;
+  }
+  zquic_connect_options co;
+  zquic_connect_options_init(&co);
+  co.ca_file = o.ca;
+  co.sni = o.sni;
+  co.insecure_skip_verify_DANGEROUS = o.insecure;
+  zquic_connection *conn = NULL;
+  rc = zquic_create_connection_ex(ctx, u.connect, &co, &conn);
+  if (rc) {
+    cli_zerror("get", "connect", rc);
+    code = EXIT_FAIL;
+  } else {
+    code = fetch(conn, &u, &o, out);
+    zquic_close_connection(conn);
+  }
+  zquic_destroy(ctx);
+  if (out != stdout && fclose(out) != 0) {
+    cli_error("get", "closing %s: %s", o.out, strerror(errno));
+    code = EXIT_FAIL;
+  }
+  return code;
+}

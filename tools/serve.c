@@ -1,0 +1,239 @@
+/*
+ * serve.c — `zquic serve` and `zquic node`: long-running HTTP/3 servers.
+ *
+ * Both bind, print where they listen, then wait for SIGINT/SIGTERM in the main thread with
+ * sigwait (the signals are blocked in every thread, including the library's loop thread, so none
+ * interrupts a system call there). On a signal they stop the server, which closes connections
+ * with H3_NO_ERROR, and exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char builtin_page[] =
+  "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>zquic node</title></head>\n"
+  "<body><h1>zquic node</h1>\n"
+  "<p>This page came to you over QUIC and HTTP/3, served by zquic " ZQUIC_VERSION_STRING ".</p>\n"
+  "</body></html>\n";
+
+/* Block the stop signals before any thread starts, so they all inherit the mask. */
+static void block_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static int wait_for_stop(sigset_t *set) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(set, &sig) != 0) return -1;
+    if (sig == SIGHUP) {
+      cli_log(2, "SIGHUP: nothing to reload in this mode");
+      continue;
+    }
+    cli_log(2, "%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    return sig;
+  }
+}
+
+static int write_port_file(const char *path, int port) {
+  if (!path) return 0;
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  fprintf(f, "%d\n", port);
+  if (fclose(f) != 0) return -1;
+  return rename(tmp, path); /* readers never see a half-written file */
+}
+
+/* $XDG_STATE_HOME/zquic, else ~/.local/state/zquic; created with mode 0700. */
+static int default_state_dir(char *out, size_t cap) {
+  const char *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (xdg && *xdg) snprintf(out, cap, "%s/zquic", xdg);
+  else if (home && *home) snprintf(out, cap, "%s/.local/state/zquic", home);
+  else return -1;
+  return 0;
+}
+
+static int mkdir_p(const char *path) {
+  char buf[4096];
+  snprintf(buf, sizeof(buf), "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Make sure DIR/cert.pem and DIR/key.pem exist, creating a self-signed pair the first time. */
+static int ensure_cert(const char *cmd, const char *dir, char *cert, char *key, size_t cap) {
+  snprintf(cert, cap, "%s/cert.pem", dir);
+  snprintf(key, cap, "%s/key.pem", dir);
+  if (access(cert, R_OK) == 0 && access(key, R_OK) == 0) return 0;
+  if (mkdir_p(dir) != 0) {
+    cli_error(cmd, "cannot create state directory %s: %s", dir, strerror(errno));
+    return -1;
+  }
+  const char *names[] = {"localhost", "127.0.0.1", "::1"};
+  if (cli_cert_generate(dir, names, 3, 365) != 0) return -1;
+  cli_log(2, "created a self-signed certificate in %s", dir);
+  return 0;
+}
+
+typedef struct server_opts {
+  const char *listen, *cert, *key, *state_dir, *port_file, *root;
+  char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
+} server_opts;
+
+static int run_server(const char *cmd, server_opts *o) {
+  char state[4096];
+  char *cert = o->generated_cert, *key = o->generated_key;
+  if (!o->cert != !o->key) {
+    cli_error(cmd, "--cert and --key go together");
+    return EXIT_USAGE;
+  }
+  if (!o->cert) {
+    if (o->state_dir) snprintf(state, sizeof(state), "%s", o->state_dir);
+    else if (default_state_dir(state, sizeof(state)) != 0) {
+      cli_error(cmd, "no HOME or XDG_STATE_HOME: pass --state-dir or --cert/--key");
+      return EXIT_USAGE;
+    }
+    if (ensure_cert(cmd, state, cert, key, sizeof(o->generated_cert)) != 0) return EXIT_FAIL;
+    o->cert = cert;
+    o->key = key;
+  }
+  sigset_t set;
+  block_signals(&set);
+  zquic_context *ctx = NULL;
+  int rc = zquic_init(NULL, &ctx);
+  if (rc) {
+    cli_zerror(cmd, "init", rc);
+    return EXIT_FAIL;
+  }
+  static_site *site = NULL;
+  zquic_server *server = NULL;
+  rc = static_site_start(ctx, o->listen, o->cert, o->key, o->root, builtin_page, &site, &server);
+  if (rc) {
+    if (rc != ZQUIC_ERR_NOT_FOUND) cli_zerror(cmd, "cannot start server", rc);
+    zquic_destroy(ctx);
+    return EXIT_FAIL;
+  }
+  int port = zquic_server_port(server);
+  char host[256];
+  snprintf(host, sizeof(host), "%s", o->listen);
+  char *colon = strrchr(host, ':');
+  if (colon) *colon = '\0';
+  const char *url_host = strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+                             strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0
+                           ? "localhost" : host;
+  if (write_port_file(o->port_file, port) != 0)
+    cli_error(cmd, "cannot write --port-file %s: %s", o->port_file, strerror(errno));
+  cli_log(2, "%s: listening on %s:%d (UDP, HTTP/3)", cmd, host, port);
+  printf("zquic %s: serving %s at https://%s:%d/\n", cmd, o->root ? o->root : "the built-in page",
+         url_host, port);
+  printf("  try: zquic get --ca %s https://%s:%d/\n", o->cert, url_host, port);
+  fflush(stdout);
+  wait_for_stop(&set);
+  static_site_free(site);
+  zquic_destroy(ctx);
+  return EXIT_OK;
+}
+
+static const struct option server_options[] = {
+  {"listen", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'c'},
+  {"key", required_argument, NULL, 'k'},    {"state-dir", required_argument, NULL, 's'},
+  {"port-file", required_argument, NULL, 'p'}, {"log-level", required_argument, NULL, 'L'},
+  {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+
+/* Parse the options both commands share; returns -1 to continue, else an exit code. */
+static int parse_server_options(const char *cmd, int argc, char **argv, server_opts *o,
+                                void (*usage)(FILE *)) {
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "l:h", server_options, NULL)) != -1) {
+    switch (c) {
+    case 'l': o->listen = optarg; break;
+    case 'c': o->cert = optarg; break;
+    case 'k': o->key = optarg; break;
+    case 's': o->state_dir = optarg; break;
+    case 'p': o->port_file = optarg; break;
+    case 'L':
+      if ((cli_log_level = cli_parse_log_level(optarg)) < 0) {
+        cli_error(cmd, "--log-level must be error, warn, info or debug");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'h': usage(stdout); return EXIT_OK;
+    default: usage(stderr); return EXIT_USAGE;
+    }
+  }
+  return -1;
+}
+
+static void serve_usage(FILE *out) {
+  fprintf(out,
+          "usage: zquic serve [--listen ADDR:PORT] [--cert FILE --key FILE] DIR\n"
+          "\n"
+          "Serve the files under DIR over HTTP/3 (GET and HEAD; index.html for directories).\n"
+          "Runs until SIGINT or SIGTERM.\n"
+          "\n"
+          "  --listen ADDR:PORT  UDP address (default 127.0.0.1:4433; [::]:443 for all)\n"
+          "  --cert FILE         PEM certificate chain\n"
+          "  --key FILE          PEM private key\n"
+          "                      (without both: a self-signed pair in the state directory)\n"
+          "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
+          "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
+          "  --log-level LEVEL   error, warn, info (default) or debug\n");
+}
+
+int cmd_serve(int argc, char **argv) {
+  server_opts o = {.listen = "127.0.0.1:4433"};
+  int rc = parse_server_options("serve", argc, argv, &o, serve_usage);
+  if (rc >= 0) return rc;
+  if (optind + 1 != argc) {
+    cli_error("serve", optind == argc ? "missing DIR" : "more than one DIR");
+    serve_usage(stderr);
+    return EXIT_USAGE;
+  }
+  o.root = argv[optind];
+  return run_server("serve", &o);
+}
+
+static void node_usage(FILE *out) {
+  fprintf(out,
+          "usage: zquic node [--listen ADDR:PORT] [--state-dir DIR] [--log-level LEVEL]\n"
+          "\n"
+          "Run the node. With no options it listens on 127.0.0.1:4433, creates a\n"
+          "self-signed certificate in the state directory on first start, serves its\n"
+          "built-in page over HTTP/3 and prints the URL and the command that fetches it.\n"
+          "Runs until SIGINT or SIGTERM.\n"
+          "\n"
+          "  --listen ADDR:PORT  UDP address (default 127.0.0.1:4433)\n"
+          "  --cert FILE --key FILE  use this certificate instead of the generated one\n"
+          "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
+          "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
+          "  --log-level LEVEL   error, warn, info (default) or debug\n");
+}
+
+int cmd_node(int argc, char **argv) {
+  server_opts o = {.listen = "127.0.0.1:4433"};
+  int rc = parse_server_options("node", argc, argv, &o, node_usage);
+  if (rc >= 0) return rc;
+  if (optind != argc) {
+    cli_error("node", "unexpected argument \"%s\"", argv[optind]);
+    return EXIT_USAGE;
+  }
+  return run_server("node", &o);
+}

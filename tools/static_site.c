@@ -1,0 +1,218 @@
+/*
+ * static_site.c — an HTTP/3 static file server on the public zquic_h3 API, used by `zquic serve`
+ * and by `zquic node` for its built-in page.
+ *
+ * Files are streamed: each response pulls 16 KiB at a time from its file descriptor as the
+ * connection can take more, so a 1 GiB file costs a window of memory, not a gigabyte. Request
+ * paths are percent-decoded, must stay inside the root after resolving symlinks (realpath), and
+ * may not contain NUL or "..": anything else is answered 400/403/404, never served.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct static_site {
+  zquic_server *server;
+  char *root; /* realpath of the directory, or NULL */
+  char *builtin_html;
+};
+
+typedef struct file_body {
+  int fd;
+  off_t left;
+  char peer[64];
+  char path[256];
+  int status;
+  off_t size;
+} file_body;
+
+static int read_file_chunk(void *user, uint8_t *buf, size_t cap, size_t *len, int *eof) {
+  file_body *fb = user;
+  size_t want = fb->left < (off_t)cap ? (size_t)fb->left : cap;
+  ssize_t n = want ? read(fb->fd, buf, want) : 0;
+  if (n < 0) return ZQUIC_ERR_IO;
+  *len = (size_t)n;
+  fb->left -= n;
+  if (fb->left == 0 || n == 0) *eof = 1;
+  return ZQUIC_OK;
+}
+
+static const char *content_type(const char *path) {
+  static const struct {
+    const char *ext, *type;
+  } types[] = {{".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
+               {".txt", "text/plain; charset=utf-8"}, {".css", "text/css"},
+               {".js", "text/javascript"}, {".json", "application/json"}, {".png", "image/png"},
+               {".jpg", "image/jpeg"}, {".svg", "image/svg+xml"}, {".wasm", "application/wasm"}};
+  const char *dot = strrchr(path, '.');
+  for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+    if (strcmp(dot, types[i].ext) == 0) return types[i].type;
+  return "application/octet-stream";
+}
+
+/* Percent-decode the path part of `raw` into out; -1 on malformed escapes, NUL, or "..". */
+static int decode_path(const char *raw, char *out, size_t cap) {
+  size_t o = 0;
+  for (const char *p = raw; *p && *p != '?' && *p != '#'; p++) {
+    int ch = (unsigned char)*p;
+    if (ch == '%') {
+      char hex[3] = {p[1], p[1] ? p[2] : 0, 0};
+      char *end;
+      long v = strtol(hex, &end, 16);
+      if (!hex[0] || !hex[1] || *end) return -1;
+      ch = (int)v;
+      p += 2;
+    }
+    if (ch == 0 || o + 1 >= cap) return -1;
+    out[o++] = (char)ch;
+  }
+  out[o] = '\0';
+  if (out[0] != '/') return -1;
+  for (const char *seg = out; (seg = strstr(seg, "..")); seg += 2)
+    if ((seg == out || seg[-1] == '/') && (seg[2] == '/' || seg[2] == '\0')) return -1;
+  return 0;
+}
+
+static void log_request(zquic_h3_exchange *ex, int status, long long bytes) {
+  cli_log(2, "%s \"%s %s\" %d %lld", zquic_h3_exchange_peer(ex), zquic_h3_exchange_method(ex),
+          zquic_h3_exchange_path(ex), status, bytes);
+}
+
+static void respond_text(zquic_h3_exchange *ex, int status, const char *text) {
+  zquic_h3_header h[] = {{"content-type", "text/plain; charset=utf-8"}};
+  zquic_h3_respond_bytes(ex, status, h, 1, text, strlen(text));
+  log_request(ex, status, (long long)strlen(text));
+}
+
+/* Resolve the request to an open regular file inside the root (its resolved path into `real`, of
+ * PATH_MAX bytes), or answer an error and return -1. */
+static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char *path,
+                            struct stat *st, char *real) {
+  char full[PATH_MAX];
+  int n = snprintf(full, sizeof(full), "%s%s", site->root, path);
+  if (n < 0 || (size_t)n >= sizeof(full) - 12) return respond_text(ex, 414, "path too long\n"), -1;
+  if (stat(full, st) == 0 && S_ISDIR(st->st_mode))
+    snprintf(full + n, sizeof(full) - (size_t)n, "%s", full[n - 1] == '/' ? "index.html" : "/index.html");
+  if (!realpath(full, real)) return respond_text(ex, 404, "not found\n"), -1;
+  size_t rl = strlen(site->root);
+  if (strncmp(real, site->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
+    return respond_text(ex, 403, "forbidden\n"), -1;
+  int fd = open(real, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return respond_text(ex, errno == EACCES ? 403 : 404, "not found\n"), -1;
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    close(fd);
+    respond_text(ex, 404, "not found\n");
+    return -1;
+  }
+  return fd;
+}
+
+static void on_request(zquic_h3_exchange *ex, void *user) {
+  static_site *site = user;
+  const char *method = zquic_h3_exchange_method(ex);
+  const char *raw = zquic_h3_exchange_path(ex);
+  if (!method || !raw) return respond_text(ex, 400, "bad request\n");
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    zquic_h3_header h[] = {{"allow", "GET, HEAD"}};
+    zquic_h3_respond_bytes(ex, 405, h, 1, "method not allowed\n", 19);
+    return log_request(ex, 405, 19);
+  }
+  char path[1024];
+  if (decode_path(raw, path, sizeof(path)) != 0) return respond_text(ex, 400, "bad path\n");
+  if (!site->root) {
+    if (strcmp(path, "/") != 0 && strcmp(path, "/index.html") != 0)
+      return respond_text(ex, 404, "not found\n");
+    zquic_h3_header h[] = {{"content-type", "text/html; charset=utf-8"}};
+    zquic_h3_respond_bytes(ex, 200, h, 1, site->builtin_html, strlen(site->builtin_html));
+    return log_request(ex, 200, (long long)strlen(site->builtin_html));
+  }
+  struct stat st;
+  char real[PATH_MAX];
+  int fd = open_inside_root(site, ex, path, &st, real);
+  if (fd < 0) return;
+  file_body *fb = calloc(1, sizeof(*fb));
+  if (!fb) {
+    close(fd);
+    return respond_text(ex, 500, "out of memory\n");
+  }
+  fb->fd = fd;
+  fb->left = fb->size = st.st_size;
+  char length[32], modified[64];
+  snprintf(length, sizeof(length), "%lld", (long long)st.st_size);
+  struct tm tm;
+  gmtime_r(&st.st_mtime, &tm);
+  strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  zquic_h3_header h[] = {{"content-type", content_type(real)},
+                         {"content-length", length},
+                         {"last-modified", modified}};
+  zquic_h3_exchange_set_user(ex, fb);
+  if (zquic_h3_respond(ex, 200, h, 3, read_file_chunk, fb) != ZQUIC_OK) {
+    zquic_h3_exchange_set_user(ex, NULL);
+    close(fd);
+    free(fb);
+    return;
+  }
+  log_request(ex, 200, (long long)st.st_size);
+}
+
+static void on_close(zquic_h3_exchange *ex, void *user) {
+  (void)user;
+  file_body *fb = zquic_h3_exchange_get_user(ex);
+  if (!fb) return;
+  close(fb->fd);
+  free(fb);
+}
+
+int static_site_start(zquic_context *ctx, const char *listen, const char *cert, const char *key,
+                      const char *root, const char *builtin_html, static_site **out,
+                      zquic_server **server_out) {
+  static_site *site = calloc(1, sizeof(*site));
+  if (!site) return ZQUIC_ERR_NO_MEMORY;
+  if (root) {
+    site->root = realpath(root, NULL);
+    struct stat st;
+    if (!site->root || stat(site->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      free(site->root);
+      free(site);
+      cli_error("serve", "\"%s\" is not a readable directory", root);
+      return ZQUIC_ERR_NOT_FOUND;
+    }
+  }
+  site->builtin_html = builtin_html ? strdup(builtin_html) : NULL;
+  zquic_h3_handler_config h3;
+  zquic_h3_handler_config_init(&h3);
+  h3.on_request = on_request;
+  h3.on_close = on_close;
+  h3.user = site;
+  zquic_server_config scfg;
+  zquic_server_config_init(&scfg);
+  scfg.listen = listen;
+  scfg.cert_file = cert;
+  scfg.key_file = key;
+  scfg.h3 = &h3;
+  int rc = zquic_create_server(ctx, &scfg, &site->server);
+  if (rc) {
+    free(site->root);
+    free(site->builtin_html);
+    free(site);
+    return rc;
+  }
+  *out = site;
+  *server_out = site->server;
+  return ZQUIC_OK;
+}
+
+void static_site_free(static_site *site) {
+  if (!site) return;
+  zquic_server_free(site->server);
+  free(site->root);
+  free(site->builtin_html);
+  free(site);
+}
