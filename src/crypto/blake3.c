@@ -12,11 +12,11 @@
 #include "blake3_impl.h"
 
 static void key_words(uint32_t out[8], const uint8_t key[ZQ_BLAKE3_KEY_LEN]) {
-  for (int i = 0; i < 8; i++) out[i] = zq_load32_le(key + 4 * i);
+  for (size_t i = 0; i < 8; i++) out[i] = zq_load32_le(key + 4 * i);
 }
 
 static void words_to_bytes(uint8_t out[ZQ_BLAKE3_OUT_LEN], const uint32_t cv[8]) {
-  for (int i = 0; i < 8; i++) zq_store32_le(out + 4 * i, cv[i]);
+  for (size_t i = 0; i < 8; i++) zq_store32_le(out + 4 * i, cv[i]);
 }
 
 /* ---- chunk state ---- */

@@ -54,27 +54,27 @@ static inline __attribute__((always_inline)) void round8(__m256i v[16], const __
  * halves first, then the halves are exchanged. */
 static inline __attribute__((always_inline)) void transpose8(__m256i v[8]) {
   __m256i t[8], u[8];
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < 4; i++) {
     t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
     t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
   }
-  for (int half = 0; half < 2; half++) {
+  for (size_t half = 0; half < 2; half++) {
     const __m256i *tt = t + 4 * half;
     u[4 * half + 0] = _mm256_unpacklo_epi64(tt[0], tt[2]);
     u[4 * half + 1] = _mm256_unpackhi_epi64(tt[0], tt[2]);
     u[4 * half + 2] = _mm256_unpacklo_epi64(tt[1], tt[3]);
     u[4 * half + 3] = _mm256_unpackhi_epi64(tt[1], tt[3]);
   }
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < 4; i++) {
     v[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
     v[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
   }
 }
 
 static inline void load_transposed(__m256i m[16], const uint8_t *const *inputs, size_t offset) {
-  for (int lane = 0; lane < 8; lane++) {
+  for (size_t lane = 0; lane < 8; lane++) {
     /* Eight streams 1 KiB apart: prefetch each a few blocks ahead (harmless past the end). */
-    _mm_prefetch((const char *)inputs[lane] + offset + 4 * ZQ_BLAKE3_BLOCK_LEN, _MM_HINT_T0);
+    _mm_prefetch((const char *)inputs[lane] + offset + 4 * (size_t)ZQ_BLAKE3_BLOCK_LEN, _MM_HINT_T0);
     m[lane] = LOADU(inputs[lane] + offset);
     m[8 + lane] = LOADU(inputs[lane] + offset + 32);
   }
@@ -86,9 +86,9 @@ static void hash8(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
                   uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                   uint8_t flags_end, uint8_t *out) {
   __m256i h[8];
-  for (int i = 0; i < 8; i++) h[i] = _mm256_set1_epi32((int)key[i]);
+  for (size_t i = 0; i < 8; i++) h[i] = _mm256_set1_epi32((int)key[i]);
   uint32_t lo[8], hi[8];
-  for (int lane = 0; lane < 8; lane++) {
+  for (size_t lane = 0; lane < 8; lane++) {
     uint64_t c = counter + (increment_counter ? (uint64_t)lane : 0);
     lo[lane] = (uint32_t)c;
     hi[lane] = (uint32_t)(c >> 32);
@@ -99,19 +99,19 @@ static void hash8(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
     if (b + 1 == blocks) block_flags |= flags_end;
     __m256i m[16], v[16];
     load_transposed(m, inputs, b * ZQ_BLAKE3_BLOCK_LEN);
-    for (int i = 0; i < 8; i++) v[i] = h[i];
-    for (int i = 0; i < 4; i++) v[8 + i] = _mm256_set1_epi32((int)zq_blake3_iv[i]);
+    for (size_t i = 0; i < 8; i++) v[i] = h[i];
+    for (size_t i = 0; i < 4; i++) v[8 + i] = _mm256_set1_epi32((int)zq_blake3_iv[i]);
     v[12] = counter_lo;
     v[13] = counter_hi;
     v[14] = _mm256_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
     v[15] = _mm256_set1_epi32(block_flags);
 #pragma GCC unroll 7
     for (int r = 0; r < 7; r++) round8(v, m, r);
-    for (int i = 0; i < 8; i++) h[i] = _mm256_xor_si256(v[i], v[i + 8]);
+    for (size_t i = 0; i < 8; i++) h[i] = _mm256_xor_si256(v[i], v[i + 8]);
     block_flags = flags;
   }
   transpose8(h);
-  for (int lane = 0; lane < 8; lane++) STOREU(out + 32 * lane, h[lane]);
+  for (size_t lane = 0; lane < 8; lane++) STOREU(out + 32 * lane, h[lane]);
 }
 
 void zq_blake3_hash_many_avx2(const uint8_t *const *inputs, size_t n, size_t blocks,
@@ -121,7 +121,7 @@ void zq_blake3_hash_many_avx2(const uint8_t *const *inputs, size_t n, size_t blo
     hash8(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += 8;
     n -= 8;
-    out += 8 * ZQ_BLAKE3_OUT_LEN;
+    out += 8 * (size_t)ZQ_BLAKE3_OUT_LEN;
     if (increment_counter) counter += 8;
   }
   zq_blake3_hash_many_sse41(inputs, n, blocks, key, counter, increment_counter, flags, flags_start,

@@ -36,18 +36,18 @@ static inline __attribute__((always_inline)) void round16(__m512i v[16], const _
  * 128-bit-lane shuffles gather those four pieces into one vector per word. */
 static inline __attribute__((always_inline)) void transpose16(__m512i v[16]) {
   __m512i t[16], u[16];
-  for (int i = 0; i < 8; i++) {
+  for (size_t i = 0; i < 8; i++) {
     t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
     t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
   }
-  for (int quad = 0; quad < 4; quad++) {
+  for (size_t quad = 0; quad < 4; quad++) {
     const __m512i *tt = t + 4 * quad;
     u[4 * quad + 0] = _mm512_unpacklo_epi64(tt[0], tt[2]);
     u[4 * quad + 1] = _mm512_unpackhi_epi64(tt[0], tt[2]);
     u[4 * quad + 2] = _mm512_unpacklo_epi64(tt[1], tt[3]);
     u[4 * quad + 3] = _mm512_unpackhi_epi64(tt[1], tt[3]);
   }
-  for (int i = 0; i < 4; i++) {
+  for (size_t i = 0; i < 4; i++) {
     __m512i even01 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0x88);
     __m512i odd01 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0xDD);
     __m512i even23 = _mm512_shuffle_i32x4(u[8 + i], u[12 + i], 0x88);
@@ -63,9 +63,9 @@ static void hash16(const uint8_t *const *inputs, size_t blocks, const uint32_t k
                    uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                    uint8_t flags_end, uint8_t *out) {
   __m512i h[16];
-  for (int i = 0; i < 8; i++) h[i] = _mm512_set1_epi32((int)key[i]);
+  for (size_t i = 0; i < 8; i++) h[i] = _mm512_set1_epi32((int)key[i]);
   uint32_t lo[16], hi[16];
-  for (int lane = 0; lane < 16; lane++) {
+  for (size_t lane = 0; lane < 16; lane++) {
     uint64_t c = counter + (increment_counter ? (uint64_t)lane : 0);
     lo[lane] = (uint32_t)c;
     hi[lane] = (uint32_t)(c >> 32);
@@ -77,26 +77,26 @@ static void hash16(const uint8_t *const *inputs, size_t blocks, const uint32_t k
     __m512i m[16], v[16];
     /* Sixteen streams 1 KiB apart defeat the hardware prefetcher; ask for each lane's data a few
      * blocks ahead (a prefetch past the end of an input is harmless). */
-    for (int lane = 0; lane < 16; lane++) {
+    for (size_t lane = 0; lane < 16; lane++) {
       _mm_prefetch((const char *)inputs[lane] + (b + 4) * ZQ_BLAKE3_BLOCK_LEN, _MM_HINT_T0);
       m[lane] = _mm512_loadu_si512(inputs[lane] + b * ZQ_BLAKE3_BLOCK_LEN);
     }
     transpose16(m);
-    for (int i = 0; i < 8; i++) v[i] = h[i];
-    for (int i = 0; i < 4; i++) v[8 + i] = _mm512_set1_epi32((int)zq_blake3_iv[i]);
+    for (size_t i = 0; i < 8; i++) v[i] = h[i];
+    for (size_t i = 0; i < 4; i++) v[8 + i] = _mm512_set1_epi32((int)zq_blake3_iv[i]);
     v[12] = counter_lo;
     v[13] = counter_hi;
     v[14] = _mm512_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
     v[15] = _mm512_set1_epi32(block_flags);
 #pragma GCC unroll 7
     for (int r = 0; r < 7; r++) round16(v, m, r);
-    for (int i = 0; i < 8; i++) h[i] = _mm512_xor_si512(v[i], v[i + 8]);
+    for (size_t i = 0; i < 8; i++) h[i] = _mm512_xor_si512(v[i], v[i + 8]);
     block_flags = flags;
   }
   /* Rows 8-15 are don't-care: after the transpose each lane's CV is the low half of its row. */
-  for (int i = 8; i < 16; i++) h[i] = _mm512_setzero_si512();
+  for (size_t i = 8; i < 16; i++) h[i] = _mm512_setzero_si512();
   transpose16(h);
-  for (int lane = 0; lane < 16; lane++)
+  for (size_t lane = 0; lane < 16; lane++)
     _mm256_storeu_si256((__m256i *)(void *)(out + 32 * lane), _mm512_castsi512_si256(h[lane]));
 }
 
@@ -108,7 +108,7 @@ void zq_blake3_hash_many_avx512(const uint8_t *const *inputs, size_t n, size_t b
     hash16(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += 16;
     n -= 16;
-    out += 16 * ZQ_BLAKE3_OUT_LEN;
+    out += 16 * (size_t)ZQ_BLAKE3_OUT_LEN;
     if (increment_counter) counter += 16;
   }
   zq_blake3_hash_many_avx2(inputs, n, blocks, key, counter, increment_counter, flags, flags_start,

@@ -36,9 +36,9 @@ static inline void mix(uint32_t v[16], int a, int b, int c, int d, uint32_t x, u
 static void compress_state(uint32_t v[16], const uint32_t cv[8], const uint8_t block[64],
                            uint8_t block_len, uint64_t counter, uint8_t flags) {
   uint32_t m[16];
-  for (int i = 0; i < 16; i++) m[i] = zq_load32_le(block + 4 * i);
-  for (int i = 0; i < 8; i++) v[i] = cv[i];
-  for (int i = 0; i < 4; i++) v[8 + i] = zq_blake3_iv[i];
+  for (size_t i = 0; i < 16; i++) m[i] = zq_load32_le(block + 4 * i);
+  for (size_t i = 0; i < 8; i++) v[i] = cv[i];
+  for (size_t i = 0; i < 4; i++) v[8 + i] = zq_blake3_iv[i];
   v[12] = (uint32_t)counter;
   v[13] = (uint32_t)(counter >> 32);
   v[14] = block_len;
@@ -60,7 +60,7 @@ void zq_blake3_compress_in_place_portable(uint32_t cv[8], const uint8_t block[64
                                           uint8_t block_len, uint64_t counter, uint8_t flags) {
   uint32_t v[16];
   compress_state(v, cv, block, block_len, counter, flags);
-  for (int i = 0; i < 8; i++) cv[i] = v[i] ^ v[i + 8];
+  for (size_t i = 0; i < 8; i++) cv[i] = v[i] ^ v[i + 8];
 }
 
 void zq_blake3_compress_xof_portable(const uint32_t cv[8], const uint8_t block[64],
@@ -68,7 +68,7 @@ void zq_blake3_compress_xof_portable(const uint32_t cv[8], const uint8_t block[6
                                      uint8_t out[64]) {
   uint32_t v[16];
   compress_state(v, cv, block, block_len, counter, flags);
-  for (int i = 0; i < 8; i++) {
+  for (size_t i = 0; i < 8; i++) {
     zq_store32_le(out + 4 * i, v[i] ^ v[i + 8]);
     zq_store32_le(out + 32 + 4 * i, v[i + 8] ^ cv[i]);
   }
@@ -88,7 +88,7 @@ void zq_blake3_hash_many_portable(const uint8_t *const *inputs, size_t n, size_t
                                            ZQ_BLAKE3_BLOCK_LEN, counter, block_flags);
       block_flags = flags;
     }
-    for (int w = 0; w < 8; w++) zq_store32_le(out + 32 * i + 4 * w, cv[w]);
+    for (size_t w = 0; w < 8; w++) zq_store32_le(out + 32 * i + 4 * w, cv[w]);
     if (increment_counter) counter++;
   }
 }

@@ -95,9 +95,9 @@ static inline __attribute__((always_inline)) void transpose4(__m128i v[4]) {
 }
 
 static inline void load_transposed(__m128i m[16], const uint8_t *const *inputs, size_t offset) {
-  for (int q = 0; q < 4; q++) {
+  for (size_t q = 0; q < 4; q++) {
     __m128i *quarter = m + 4 * q;
-    for (int lane = 0; lane < 4; lane++) quarter[lane] = LOADU(inputs[lane] + offset + 16 * q);
+    for (size_t lane = 0; lane < 4; lane++) quarter[lane] = LOADU(inputs[lane] + offset + 16 * q);
     transpose4(quarter);
   }
 }
@@ -118,9 +118,9 @@ static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
                   uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                   uint8_t flags_end, uint8_t *out) {
   __m128i h[8];
-  for (int i = 0; i < 8; i++) h[i] = _mm_set1_epi32((int)key[i]);
+  for (size_t i = 0; i < 8; i++) h[i] = _mm_set1_epi32((int)key[i]);
   uint32_t lo[4], hi[4];
-  for (int lane = 0; lane < 4; lane++) {
+  for (size_t lane = 0; lane < 4; lane++) {
     uint64_t c = counter + (increment_counter ? (uint64_t)lane : 0);
     lo[lane] = (uint32_t)c;
     hi[lane] = (uint32_t)(c >> 32);
@@ -131,20 +131,20 @@ static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
     if (b + 1 == blocks) block_flags |= flags_end;
     __m128i m[16], v[16];
     load_transposed(m, inputs, b * ZQ_BLAKE3_BLOCK_LEN);
-    for (int i = 0; i < 8; i++) v[i] = h[i];
-    for (int i = 0; i < 4; i++) v[8 + i] = _mm_set1_epi32((int)zq_blake3_iv[i]);
+    for (size_t i = 0; i < 8; i++) v[i] = h[i];
+    for (size_t i = 0; i < 4; i++) v[8 + i] = _mm_set1_epi32((int)zq_blake3_iv[i]);
     v[12] = counter_lo;
     v[13] = counter_hi;
     v[14] = _mm_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
     v[15] = _mm_set1_epi32(block_flags);
 #pragma GCC unroll 7
     for (int r = 0; r < 7; r++) round4(v, m, r);
-    for (int i = 0; i < 8; i++) h[i] = _mm_xor_si128(v[i], v[i + 8]);
+    for (size_t i = 0; i < 8; i++) h[i] = _mm_xor_si128(v[i], v[i + 8]);
     block_flags = flags;
   }
   transpose4(h);
   transpose4(h + 4);
-  for (int lane = 0; lane < 4; lane++) {
+  for (size_t lane = 0; lane < 4; lane++) {
     STOREU(out + 32 * lane, h[lane]);
     STOREU(out + 32 * lane + 16, h[4 + lane]);
   }
@@ -158,7 +158,7 @@ void zq_blake3_hash_many_sse41(const uint8_t *const *inputs, size_t n, size_t bl
     hash4(inputs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, out);
     inputs += 4;
     n -= 4;
-    out += 4 * ZQ_BLAKE3_OUT_LEN;
+    out += 4 * (size_t)ZQ_BLAKE3_OUT_LEN;
     if (increment_counter) counter += 4;
   }
   for (size_t i = 0; i < n; i++) {

@@ -15,7 +15,7 @@ ZQUIC_API int zquic_crypto_eth_address_text(const uint8_t *address, size_t addre
   if (rc == ZQUIC_OK) rc = zq_check_out(fn, "text", text, text_cap, ZQUIC_ETH_ADDRESS_TEXT_LEN);
   if (rc != ZQUIC_OK) return rc;
   char lower[40];
-  for (int i = 0; i < 20; i++) {
+  for (size_t i = 0; i < 20; i++) {
     lower[2 * i] = digits[address[i] >> 4];
     lower[2 * i + 1] = digits[address[i] & 15];
   }
@@ -24,7 +24,7 @@ ZQUIC_API int zquic_crypto_eth_address_text(const uint8_t *address, size_t addre
   zq_keccak256_hash(lower, sizeof(lower), hash);
   text[0] = '0';
   text[1] = 'x';
-  for (int i = 0; i < 40; i++) {
+  for (size_t i = 0; i < 40; i++) {
     int nibble = i % 2 == 0 ? hash[i / 2] >> 4 : hash[i / 2] & 15;
     char c = lower[i];
     text[2 + i] = (c >= 'a' && nibble >= 8) ? (char)(c - 'a' + 'A') : c;

@@ -56,7 +56,8 @@ ZQUIC_API int zquic_crypto_hex_decode(const char *text, size_t text_len, uint8_t
                       "crypto_hex_decode: character %zu is not a hex digit", i);
   }
   for (size_t i = 0; i < digits / 2; i++)
-    out[i] = (uint8_t)(hex_digit(text[start + 2 * i]) << 4 | hex_digit(text[start + 2 * i + 1]));
+    out[i] = (uint8_t)((unsigned)hex_digit(text[start + 2 * i]) << 4 |
+                       (unsigned)hex_digit(text[start + 2 * i + 1]));
   *out_len = digits / 2;
   zq_error_clear();
   return ZQUIC_OK;
