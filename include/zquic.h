@@ -70,6 +70,7 @@ ZQUIC_API const char *zquic_version(void);
 #define ZQUIC_ERR_INVALID_KEY (-22)    /* ZCrypto: malformed key */
 #define ZQUIC_ERR_UNSUPPORTED (-23)    /* algorithm, option or version not supported */
 #define ZQUIC_ERR_CANCELLED (-24)
+#define ZQUIC_ERR_EARLY_DATA_REJECTED (-25) /* 0-RTT refused by the server: send it again */
 
 /* Name and one-line description of a result code ("invalid argument"). Static storage. */
 ZQUIC_API const char *zquic_strerror(int code);
@@ -105,7 +106,17 @@ typedef struct zquic_config {
    * server. For tests only. Default 0. */
   int insecure_skip_verify_DANGEROUS;
   const char *bind_address; /* server bind address; default per enable_ipv6; copied */
+  /* ---- fields added in 0.2 ---- */
+  uint32_t keep_alive_ms;   /* send PINGs after this much quiet so NATs keep state; 0 = off */
+  int cc_algorithm;         /* ZQUIC_CC_CUBIC (default), ZQUIC_CC_BBR, ZQUIC_CC_RENO */
+  const char *qlog_dir;     /* write one qlog file per connection here; NULL = off; copied */
+  int detailed_stats;       /* count lost packets (zquic_connection_info.packets_lost); costs CPU */
+  int event_queue;          /* queue readiness events for zquic_poll_events / zquic_event_fd */
 } zquic_config;
+
+#define ZQUIC_CC_CUBIC 0
+#define ZQUIC_CC_BBR 1
+#define ZQUIC_CC_RENO 2
 
 /* Fill `cfg` with defaults (and struct_size). Always call before setting fields. */
 ZQUIC_API void zquic_config_init(zquic_config *cfg);
@@ -135,6 +146,11 @@ typedef struct zquic_server_config {
   /* When set, the server speaks HTTP/3 itself and hands requests to these callbacks; connections
    * are then not queued for zquic_server_accept. The pointed-to struct is copied. */
   const zquic_h3_handler_config *h3;
+  /* ---- fields added in 0.2 ---- */
+  int retry;             /* 1: validate every client address with a Retry round trip first */
+  int enable_0rtt;       /* 1: accept early data from clients resuming a session */
+  const char *quic_versions; /* versions accepted, e.g. "1,2" (default); first preferred */
+  uint32_t max_streams_bidi; /* override the context's value when > 0 */
 } zquic_server_config;
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg);
@@ -169,6 +185,13 @@ typedef struct zquic_connect_options {
   int timeout_ms;        /* handshake deadline; <= 0 = the context's connection_timeout_ms */
   /* See zquic_config.insecure_skip_verify_DANGEROUS. Either one turns verification off. */
   int insecure_skip_verify_DANGEROUS;
+  /* ---- fields added in 0.2 ---- */
+  const uint8_t *session;  /* a blob from zquic_connection_session: resume that session */
+  size_t session_len;
+  int enable_0rtt;         /* with `session`: the connection is usable for early data at once */
+  uint32_t quic_version;   /* 1 (default) or 2 (RFC 9369) */
+  const char *tls_ciphers; /* TLS 1.3 suites, comma list, e.g. "TLS_CHACHA20_POLY1305_SHA256" */
+  uint64_t key_update_bytes; /* start a key update once this many bytes were sent; 0 = never */
 } zquic_connect_options;
 
 ZQUIC_API void zquic_connect_options_init(zquic_connect_options *opts);
@@ -319,6 +342,123 @@ ZQUIC_API int zquic_h3_exchange_set_trailers(zquic_h3_exchange *ex, const zquic_
                                              size_t n);
 /* Wake a body source that returned ZQUIC_ERR_WOULD_BLOCK. */
 ZQUIC_API int zquic_h3_exchange_resume(zquic_h3_exchange *ex);
+
+/* ============================================================================================= */
+/* Connection control and facts (0.2)                                                            */
+/* ============================================================================================= */
+
+/* Close with an application error code and reason (UTF-8, copied, truncated at 255 bytes), and
+ * release the caller's handle like zquic_close_connection. */
+ZQUIC_API void zquic_close_connection_ex(zquic_connection *conn, uint64_t app_error,
+                                         const char *reason);
+
+/* Abruptly end the stream's send side: RESET_STREAM with `app_error`. Queued data is dropped. */
+ZQUIC_API int zquic_stream_reset(zquic_stream *stream, uint64_t app_error);
+/* Ask the peer to stop sending (STOP_SENDING with `app_error`); unread data is discarded. */
+ZQUIC_API int zquic_stream_stop_sending(zquic_stream *stream, uint64_t app_error);
+/* The peer's application error code after ZQUIC_ERR_STREAM_RESET, else 0. */
+ZQUIC_API uint64_t zquic_stream_reset_code(const zquic_stream *stream);
+
+/* Conveniences of the original API: send on / receive from the connection's first bidirectional
+ * stream (opened by the first zquic_send_data on a client, taken from the peer on a server). */
+ZQUIC_API int zquic_send_data(zquic_connection *conn, const void *data, size_t len, int timeout_ms);
+ZQUIC_API int zquic_receive_data(zquic_connection *conn, void *buf, size_t cap, int timeout_ms,
+                                 size_t *received);
+
+/* Start a key update now (RFC 9001 section 6). ZQUIC_ERR_STATE until the handshake is
+ * confirmed or while the previous update is unconfirmed. */
+ZQUIC_API int zquic_connection_key_update(zquic_connection *conn);
+
+#define ZQUIC_STATE_CONNECTING 0
+#define ZQUIC_STATE_CONNECTED 1
+#define ZQUIC_STATE_CLOSED 2
+
+#define ZQUIC_EARLY_DATA_NONE 0
+#define ZQUIC_EARLY_DATA_ACCEPTED 1
+#define ZQUIC_EARLY_DATA_REJECTED 2
+
+typedef struct zquic_connection_info {
+  size_t struct_size;            /* set by the caller: sizeof(zquic_connection_info) */
+  char remote_address[64];       /* "127.0.0.1:4433", "[::1]:4433" */
+  char local_address[64];
+  uint8_t connection_id[20];     /* our current source connection ID */
+  size_t connection_id_len;
+  int state;                     /* ZQUIC_STATE_* */
+  uint64_t rtt_us, min_rtt_us, rtt_var_us;
+  uint64_t cwnd, bytes_in_flight;
+  uint64_t bytes_sent, bytes_received;     /* UDP payload bytes */
+  uint64_t packets_sent, packets_received; /* UDP datagrams */
+  uint64_t packets_lost;         /* UINT64_MAX unless the context has detailed_stats */
+  uint32_t quic_version;         /* 1 or 0x6b3343cf (v2) */
+  char alpn[32];
+  char cipher[48];               /* "TLS_AES_128_GCM_SHA256" */
+  int resumed;                   /* the TLS session was resumed */
+  int early_data;                /* ZQUIC_EARLY_DATA_* */
+  int retry;                     /* a Retry round trip happened (client: received one) */
+  uint64_t key_updates;          /* key updates done, by either side */
+  uint64_t path_changes;         /* validated migrations to a new network path */
+  int close_code;                /* ZQUIC_ERR_* the connection ended with, 0 while open */
+} zquic_connection_info;
+
+/* Fill `info` (whose struct_size says how much the caller's struct holds). Works on closed
+ * connections too (state ZQUIC_STATE_CLOSED, last known figures). */
+ZQUIC_API int zquic_get_connection_info(const zquic_connection *conn, zquic_connection_info *info);
+
+/* A resumption blob (TLS session ticket + the server's transport parameters) for
+ * zquic_connect_options.session, once the server has sent a ticket (shortly after the
+ * handshake). Copies at most `cap` bytes; *len receives the full size. ZQUIC_ERR_NOT_FOUND while
+ * no ticket has arrived, ZQUIC_ERR_LIMIT when `cap` is too small (call with cap 0 to size). */
+ZQUIC_API int zquic_connection_session(zquic_connection *conn, uint8_t *buf, size_t cap,
+                                       size_t *len);
+
+/* ============================================================================================= */
+/* Events: callbacks and a pollable event queue (0.2)                                            */
+/* ============================================================================================= */
+
+/* Events say something is *ready*; the matching non-blocking call (timeout 0) then succeeds. */
+#define ZQUIC_EVENT_CONNECTED 1       /* handshake complete (async connect or accepted) */
+#define ZQUIC_EVENT_DISCONNECTED 2    /* closed cleanly; code = ZQUIC_ERR_CLOSED */
+#define ZQUIC_EVENT_ERROR 3           /* closed on an error (code); also a failed async connect */
+#define ZQUIC_EVENT_STREAM_INCOMING 4 /* zquic_stream_accept(conn, 0, ..) has a stream */
+#define ZQUIC_EVENT_STREAM_READABLE 5 /* data, FIN or reset to read on `stream` */
+#define ZQUIC_EVENT_STREAM_WRITABLE 6 /* send buffer space after a ZQUIC_ERR_WOULD_BLOCK */
+#define ZQUIC_EVENT_STREAMS_AVAILABLE 7 /* the peer allows more streams: retry opening */
+#define ZQUIC_EVENT_ACCEPT_READY 8    /* zquic_server_accept(server, 0, ..) has a connection */
+
+typedef struct zquic_event {
+  int type;                  /* ZQUIC_EVENT_* */
+  int code;                  /* ZQUIC_ERR_* for ERROR, else 0 */
+  zquic_server *server;      /* ACCEPT_READY */
+  zquic_connection *conn;    /* every other event */
+  zquic_stream *stream;      /* STREAM_READABLE / STREAM_WRITABLE */
+  void *user_data;           /* the object's zquic_*_set_user_data value */
+} zquic_event;
+
+/* Per-connection callback of the original API, run on the loop thread for every event of the
+ * connection (events above). May call non-blocking zquic functions; must not block. NULL clears. */
+typedef void (*zquic_connection_callback)(zquic_connection *conn, int event_type, void *user);
+ZQUIC_API int zquic_set_connection_callback(zquic_connection *conn, zquic_connection_callback cb,
+                                            void *user);
+
+ZQUIC_API void zquic_connection_set_user_data(zquic_connection *conn, void *user);
+ZQUIC_API void *zquic_connection_get_user_data(const zquic_connection *conn);
+ZQUIC_API void zquic_stream_set_user_data(zquic_stream *stream, void *user);
+ZQUIC_API void *zquic_stream_get_user_data(const zquic_stream *stream);
+ZQUIC_API void zquic_server_set_user_data(zquic_server *server, void *user);
+
+/* With zquic_config.event_queue set: a file descriptor that is readable while events are queued
+ * (an eventfd; add it to epoll/poll/a Rust reactor). Owned by the context; do not close it.
+ * Returns the fd or a negative error code. */
+ZQUIC_API int zquic_event_fd(zquic_context *ctx);
+/* Take up to `max` queued events (never blocks). Events of handles released since they were
+ * queued are dropped, so every pointer in an event is valid when it is returned. */
+ZQUIC_API int zquic_poll_events(zquic_context *ctx, zquic_event *events, size_t max, size_t *count);
+
+/* Start connecting without waiting: *out is a connection in ZQUIC_STATE_CONNECTING at once, and
+ * ZQUIC_EVENT_CONNECTED or ZQUIC_EVENT_ERROR follows (name resolution runs in libuv's thread pool,
+ * never on the caller's thread or the loop). Release *out with zquic_close_connection as usual. */
+ZQUIC_API int zquic_connect_async(zquic_context *ctx, const char *address,
+                                  const zquic_connect_options *opts, zquic_connection **out);
 
 /* ============================================================================================= */
 /* ZCrypto: signatures, key exchange and hashes                                                  */

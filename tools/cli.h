@@ -42,10 +42,13 @@ int cli_cert_generate(const char *dir, const char *const *names, size_t n_names,
 
 /* Static HTTP/3 file server used by `serve` and `node`. */
 typedef struct static_site static_site;
-/* root: directory to serve, or NULL to serve only the built-in page `builtin_html`. */
-int static_site_start(zquic_context *ctx, const char *listen, const char *cert, const char *key,
-                      const char *root, const char *builtin_html, static_site **out,
-                      zquic_server **server_out);
+/* root: directory to serve, or NULL to serve only the built-in page `builtin_html`. `base`
+ * carries listen address, certificate and QUIC options (its h3 field is set here). */
+int static_site_start(zquic_context *ctx, const zquic_server_config *base, const char *root,
+                      const char *builtin_html, static_site **out, zquic_server **server_out);
+
+/* "cubic" | "bbr" | "reno" -> ZQUIC_CC_*, or -1. */
+int cli_parse_cc(const char *text);
 void static_site_free(static_site *site);
 
 #endif

@@ -6,6 +6,8 @@
  * is a terminal and the body does not go there too.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +91,9 @@ static void draw_progress(long long got, long long total, double started, int fi
 }
 
 typedef struct get_opts {
-  const char *ca, *out, *method, *data, *sni;
-  int insecure, verbose, timeout_ms, show_progress;
+  const char *ca, *out, *method, *data, *sni, *session_file, *ciphers, *qlog_dir;
+  int insecure, verbose, timeout_ms, show_progress, early, quic_version, cc;
+  unsigned long long key_update_bytes;
   zquic_h3_header headers[32];
   char header_store[32][512];
   size_t n_headers;
@@ -112,8 +115,17 @@ static void usage(FILE *out) {
           "  -H, --header 'NAME: VALUE'  extra request header (repeatable)\n"
           "      --sni NAME     TLS server name to send and verify (default: URL host)\n"
           "      --timeout MS   give up after MS milliseconds without progress (default 30000)\n"
-          "  -v, --verbose      print the status, headers, trailers and timings on stderr\n"
-          "      --no-progress  never draw the progress bar\n");
+          "  -v, --verbose      print the status, headers, trailers, timings and a last\n"
+          "                     line of QUIC facts ('quic: version=1 alpn=h3 ...') on stderr\n"
+          "      --no-progress  never draw the progress bar\n"
+          "\nQUIC options:\n"
+          "      --session FILE     resume the session kept in FILE; keep the new one there\n"
+          "      --0rtt             send the request as early data when the session allows\n"
+          "      --quic-version V   1 (default) or 2\n"
+          "      --ciphers LIST     TLS 1.3 suites, e.g. TLS_CHACHA20_POLY1305_SHA256\n"
+          "      --key-update BYTES start a key update after every BYTES sent\n"
+          "      --cc ALG           congestion control: cubic (default), bbr, reno\n"
+          "      --qlog-dir DIR     write the connection's qlog into DIR\n");
 }
 
 static int add_header(get_opts *o, const char *text) {
@@ -140,6 +152,10 @@ static int parse_options(int argc, char **argv, get_opts *o) {
     {"data", required_argument, NULL, 'd'},    {"header", required_argument, NULL, 'H'},
     {"sni", required_argument, NULL, 'S'},     {"timeout", required_argument, NULL, 'T'},
     {"verbose", no_argument, NULL, 'v'},       {"no-progress", no_argument, NULL, 'P'},
+    {"session", required_argument, NULL, 's'}, {"0rtt", no_argument, NULL, '0'},
+    {"quic-version", required_argument, NULL, 'V'}, {"ciphers", required_argument, NULL, 'C'},
+    {"key-update", required_argument, NULL, 'K'}, {"cc", required_argument, NULL, 'A'},
+    {"qlog-dir", required_argument, NULL, 'Q'},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   optind = 1;
   int c;
@@ -165,6 +181,32 @@ static int parse_options(int argc, char **argv, get_opts *o) {
       }
       break;
     case 'v': o->verbose = 1; break;
+    case 's': o->session_file = optarg; break;
+    case '0': o->early = 1; break;
+    case 'C': o->ciphers = optarg; break;
+    case 'Q': o->qlog_dir = optarg; break;
+    case 'V':
+      o->quic_version = atoi(optarg);
+      if (o->quic_version != 1 && o->quic_version != 2) {
+        cli_error("get", "--quic-version must be 1 or 2");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'K': {
+      char *end;
+      o->key_update_bytes = strtoull(optarg, &end, 10);
+      if (*end || o->key_update_bytes == 0) {
+        cli_error("get", "--key-update wants a positive number of bytes");
+        return EXIT_USAGE;
+      }
+      break;
+    }
+    case 'A':
+      if ((o->cc = cli_parse_cc(optarg)) < 0) {
+        cli_error("get", "--cc must be cubic, bbr or reno");
+        return EXIT_USAGE;
+      }
+      break;
     case 'P': o->show_progress = 0; break;
     case 'h': usage(stdout); return EXIT_OK;
     default: usage(stderr); return EXIT_USAGE;
@@ -228,16 +270,28 @@ static int copy_body(zquic_h3_request *req, FILE *out, get_opts *o, long long to
   return EXIT_OK;
 }
 
+static int send_request(zquic_connection *conn, url_parts *u, get_opts *o, const char *method,
+                        zquic_h3_request **req, int *status) {
+  int rc = zquic_h3_request_start(conn, method, u->path, u->authority, o->headers, o->n_headers,
+                                  o->data == NULL, req);
+  if (rc == ZQUIC_OK && o->data)
+    rc = zquic_h3_request_send(*req, o->data, strlen(o->data), 1, o->timeout_ms);
+  if (rc == ZQUIC_OK) rc = zquic_h3_response_wait(*req, o->timeout_ms, status);
+  return rc;
+}
+
 static int fetch(zquic_connection *conn, url_parts *u, get_opts *o, FILE *out) {
   const char *method = o->method ? o->method : o->data ? "POST" : "GET";
   zquic_h3_request *req = NULL;
   double t0 = now_s();
-  int rc = zquic_h3_request_start(conn, method, u->path, u->authority, o->headers, o->n_headers,
-                                  o->data == NULL, &req);
-  if (rc == ZQUIC_OK && o->data)
-    rc = zquic_h3_request_send(req, o->data, strlen(o->data), 1, o->timeout_ms);
   int status = 0;
-  if (rc == ZQUIC_OK) rc = zquic_h3_response_wait(req, o->timeout_ms, &status);
+  int rc = send_request(conn, u, o, method, &req, &status);
+  if (rc == ZQUIC_ERR_EARLY_DATA_REJECTED) {
+    /* The server refused 0-RTT: the request was never processed, so sending it again is safe. */
+    zquic_h3_request_free(req);
+    req = NULL;
+    rc = send_request(conn, u, o, method, &req, &status);
+  }
   if (rc != ZQUIC_OK) {
     cli_zerror("get", "request", rc);
     zquic_h3_request_free(req);
@@ -264,6 +318,56 @@ static int fetch(zquic_connection *conn, url_parts *u, get_opts *o, FILE *out) {
   return code;
 }
 
+/* The session file holds our opaque resumption blob; it is secret (it resumes the session). */
+static uint8_t *read_session(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  uint8_t *buf = malloc(65536);
+  *len = buf ? fread(buf, 1, 65536, f) : 0;
+  fclose(f);
+  if (buf && *len == 0) {
+    free(buf);
+    buf = NULL;
+  }
+  return buf;
+}
+
+static void write_session(zquic_connection *conn, const char *path, int wait_ms) {
+  uint8_t buf[16384];
+  size_t len = 0;
+  int rc = ZQUIC_ERR_NOT_FOUND;
+  /* The ticket arrives just after the handshake; give it a moment if the request was quick. */
+  for (int waited = 0; waited <= wait_ms; waited += 10) {
+    if ((rc = zquic_connection_session(conn, buf, sizeof(buf), &len)) != ZQUIC_ERR_NOT_FOUND) break;
+    usleep(10000);
+  }
+  if (rc != ZQUIC_OK) return;
+  char tmp[4200];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  bool ok = write(fd, buf, len) == (ssize_t)len;
+  if (close(fd) != 0) ok = false;
+  if (ok) rename(tmp, path);
+  else unlink(tmp);
+}
+
+static void print_summary(zquic_connection *conn) {
+  zquic_connection_info info = {.struct_size = sizeof(info)};
+  if (zquic_get_connection_info(conn, &info) != ZQUIC_OK) return;
+  static const char *early[] = {"none", "accepted", "rejected"};
+  char lost[24];
+  if (info.packets_lost == UINT64_MAX) snprintf(lost, sizeof(lost), "?");
+  else snprintf(lost, sizeof(lost), "%llu", (unsigned long long)info.packets_lost);
+  fprintf(stderr,
+          "quic: version=%d alpn=%s cipher=%s retry=%s resumed=%s early-data=%s key-updates=%llu "
+          "path-changes=%llu lost=%s rtt-ms=%.3f\n",
+          info.quic_version == 0x6b3343cf ? 2 : 1, info.alpn, info.cipher[0] ? info.cipher : "?",
+          info.retry ? "yes" : "no", info.resumed ? "yes" : "no", early[info.early_data],
+          (unsigned long long)info.key_updates, (unsigned long long)info.path_changes, lost,
+          (double)info.rtt_us / 1000.0);
+}
+
 int cmd_get(int argc, char **argv) {
   get_opts o = {.timeout_ms = 30000, .show_progress = 1};
   int code = parse_options(argc, argv, &o);
@@ -285,6 +389,9 @@ int cmd_get(int argc, char **argv) {
   zquic_config_init(&cfg);
   cfg.alpn = "h3";
   cfg.connection_timeout_ms = (uint32_t)o.timeout_ms;
+  cfg.detailed_stats = o.verbose;
+  cfg.cc_algorithm = o.cc;
+  cfg.qlog_dir = o.qlog_dir;
   int rc = zquic_init(&cfg, &ctx);
   if (rc) {
     cli_zerror("get", "init", rc);
@@ -296,6 +403,14 @@ int cmd_get(int argc, char **argv) {
   co.ca_file = o.ca;
   co.sni = o.sni;
   co.insecure_skip_verify_DANGEROUS = o.insecure;
+  co.quic_version = (uint32_t)o.quic_version;
+  co.tls_ciphers = o.ciphers;
+  co.key_update_bytes = o.key_update_bytes;
+  size_t session_len = 0;
+  uint8_t *session = o.session_file ? read_session(o.session_file, &session_len) : NULL;
+  co.session = session;
+  co.session_len = session_len;
+  co.enable_0rtt = o.early && session;
   zquic_connection *conn = NULL;
   rc = zquic_create_connection_ex(ctx, u.connect, &co, &conn);
   if (rc) {
@@ -303,8 +418,11 @@ int cmd_get(int argc, char **argv) {
     code = EXIT_FAIL;
   } else {
     code = fetch(conn, &u, &o, out);
+    if (o.session_file) write_session(conn, o.session_file, 1000);
+    if (o.verbose) print_summary(conn);
     zquic_close_connection(conn);
   }
+  free(session);
   zquic_destroy(ctx);
   if (out != stdout && fclose(out) != 0) {
     cli_error("get", "closing %s: %s", o.out, strerror(errno));

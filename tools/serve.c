@@ -93,7 +93,9 @@ static int ensure_cert(const char *cmd, const char *dir, char *cert, char *key, 
 }
 
 typedef struct server_opts {
-  const char *listen, *cert, *key, *state_dir, *port_file, *root;
+  const char *listen, *cert, *key, *state_dir, *port_file, *root, *qlog_dir, *versions;
+  int retry, enable_0rtt, cc;
+  long idle_timeout_ms, max_streams;
   char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
 } server_opts;
 
@@ -117,14 +119,28 @@ static int run_server(const char *cmd, server_opts *o) {
   sigset_t set;
   block_signals(&set);
   zquic_context *ctx = NULL;
-  int rc = zquic_init(NULL, &ctx);
+  zquic_config cfg;
+  zquic_config_init(&cfg);
+  cfg.cc_algorithm = o->cc;
+  cfg.qlog_dir = o->qlog_dir;
+  if (o->idle_timeout_ms) cfg.idle_timeout_ms = (uint32_t)o->idle_timeout_ms;
+  if (o->max_streams) cfg.max_streams_bidi = (uint32_t)o->max_streams;
+  int rc = zquic_init(&cfg, &ctx);
   if (rc) {
     cli_zerror(cmd, "init", rc);
     return EXIT_FAIL;
   }
   static_site *site = NULL;
   zquic_server *server = NULL;
-  rc = static_site_start(ctx, o->listen, o->cert, o->key, o->root, builtin_page, &site, &server);
+  zquic_server_config scfg;
+  zquic_server_config_init(&scfg);
+  scfg.listen = o->listen;
+  scfg.cert_file = o->cert;
+  scfg.key_file = o->key;
+  scfg.retry = o->retry;
+  scfg.enable_0rtt = o->enable_0rtt;
+  scfg.quic_versions = o->versions;
+  rc = static_site_start(ctx, &scfg, o->root, builtin_page, &site, &server);
   if (rc) {
     if (rc != ZQUIC_ERR_NOT_FOUND) cli_zerror(cmd, "cannot start server", rc);
     zquic_destroy(ctx);
@@ -151,11 +167,35 @@ static int run_server(const char *cmd, server_opts *o) {
   return EXIT_OK;
 }
 
+#define QUIC_SERVER_HELP                                                                            \
+  "\nQUIC options:\n"                                                                         \
+  "  --retry             validate every client address with a Retry first\n"                    \
+  "  --0rtt              accept early data (0-RTT) from resuming clients\n"                     \
+  "  --quic-version L    versions to accept: 1, 2 or 1,2 (default)\n"                           \
+  "  --cc ALG            congestion control: cubic (default), bbr, reno\n"                      \
+  "  --idle-timeout MS   close idle connections after MS (default 30000)\n"                     \
+  "  --max-streams N     concurrent requests per connection (default 100)\n"                    \
+  "  --qlog-dir DIR      write a qlog file per connection into DIR\n"
+
 static const struct option server_options[] = {
   {"listen", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'c'},
   {"key", required_argument, NULL, 'k'},    {"state-dir", required_argument, NULL, 's'},
   {"port-file", required_argument, NULL, 'p'}, {"log-level", required_argument, NULL, 'L'},
+  {"retry", no_argument, NULL, 'R'},        {"0rtt", no_argument, NULL, '0'},
+  {"quic-version", required_argument, NULL, 'V'}, {"cc", required_argument, NULL, 'C'},
+  {"idle-timeout", required_argument, NULL, 'I'}, {"max-streams", required_argument, NULL, 'M'},
+  {"qlog-dir", required_argument, NULL, 'Q'},
   {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+
+static long positive(const char *cmd, const char *flag, const char *text, long max) {
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (*end || v <= 0 || v > max) {
+    cli_error(cmd, "%s wants a number from 1 to %ld", flag, max);
+    return -1;
+  }
+  return v;
+}
 
 /* Parse the options both commands share; returns -1 to continue, else an exit code. */
 static int parse_server_options(const char *cmd, int argc, char **argv, server_opts *o,
@@ -174,6 +214,22 @@ static int parse_server_options(const char *cmd, int argc, char **argv, server_o
         cli_error(cmd, "--log-level must be error, warn, info or debug");
         return EXIT_USAGE;
       }
+      break;
+    case 'R': o->retry = 1; break;
+    case '0': o->enable_0rtt = 1; break;
+    case 'V': o->versions = optarg; break;
+    case 'Q': o->qlog_dir = optarg; break;
+    case 'C':
+      if ((o->cc = cli_parse_cc(optarg)) < 0) {
+        cli_error(cmd, "--cc must be cubic, bbr or reno");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'I':
+      if ((o->idle_timeout_ms = positive(cmd, "--idle-timeout", optarg, 86400000)) < 0) return EXIT_USAGE;
+      break;
+    case 'M':
+      if ((o->max_streams = positive(cmd, "--max-streams", optarg, 1000000)) < 0) return EXIT_USAGE;
       break;
     case 'h': usage(stdout); return EXIT_OK;
     default: usage(stderr); return EXIT_USAGE;
@@ -195,7 +251,8 @@ static void serve_usage(FILE *out) {
           "                      (without both: a self-signed pair in the state directory)\n"
           "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
-          "  --log-level LEVEL   error, warn, info (default) or debug\n");
+          "  --log-level LEVEL   error, warn, info (default) or debug\n"
+          QUIC_SERVER_HELP);
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -224,7 +281,8 @@ static void node_usage(FILE *out) {
           "  --cert FILE --key FILE  use this certificate instead of the generated one\n"
           "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
-          "  --log-level LEVEL   error, warn, info (default) or debug\n");
+          "  --log-level LEVEL   error, warn, info (default) or debug\n"
+          QUIC_SERVER_HELP);
 }
 
 int cmd_node(int argc, char **argv) {

@@ -170,9 +170,8 @@ static void on_close(zquic_h3_exchange *ex, void *user) {
   free(fb);
 }
 
-int static_site_start(zquic_context *ctx, const char *listen, const char *cert, const char *key,
-                      const char *root, const char *builtin_html, static_site **out,
-                      zquic_server **server_out) {
+int static_site_start(zquic_context *ctx, const zquic_server_config *base, const char *root,
+                      const char *builtin_html, static_site **out, zquic_server **server_out) {
   static_site *site = calloc(1, sizeof(*site));
   if (!site) return ZQUIC_ERR_NO_MEMORY;
   if (root) {
@@ -191,11 +190,7 @@ int static_site_start(zquic_context *ctx, const char *listen, const char *cert, 
   h3.on_request = on_request;
   h3.on_close = on_close;
   h3.user = site;
-  zquic_server_config scfg;
-  zquic_server_config_init(&scfg);
-  scfg.listen = listen;
-  scfg.cert_file = cert;
-  scfg.key_file = key;
+  zquic_server_config scfg = *base;
   scfg.h3 = &h3;
   int rc = zquic_create_server(ctx, &scfg, &site->server);
   if (rc) {

@@ -48,6 +48,13 @@ int cli_parse_log_level(const char *text) {
   return -1;
 }
 
+int cli_parse_cc(const char *text) {
+  if (strcmp(text, "cubic") == 0) return ZQUIC_CC_CUBIC;
+  if (strcmp(text, "bbr") == 0) return ZQUIC_CC_BBR;
+  if (strcmp(text, "reno") == 0) return ZQUIC_CC_RENO;
+  return -1;
+}
+
 void cli_log(int level, const char *fmt, ...) {
   static const char *names[] = {"error", "warn", "info", "debug"};
   if (level > cli_log_level) return;

@@ -20,7 +20,7 @@ static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref) {
   return conn->qc;
 }
 
-static void rand_cb(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *rand_ctx) {
+void zq_rand_cb(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *rand_ctx) {
   (void)rand_ctx;
   if (gnutls_rnd(GNUTLS_RND_RANDOM, dest, destlen) != 0) memset(dest, 0, destlen);
 }
@@ -49,6 +49,29 @@ static int remove_cid_cb(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user_data
   return 0;
 }
 
+/* A client that offered 0-RTT learns here whether the server took it. */
+static void settle_early_data(zquic_connection *conn) {
+  if (conn->is_server || !conn->early_data_sent || ngtcp2_conn_get_tls_early_data_rejected(conn->qc))
+    return;
+  if (!(gnutls_session_get_flags(conn->tls) & GNUTLS_SFLAGS_EARLY_DATA))
+    ngtcp2_conn_tls_early_data_rejected(conn->qc);
+}
+
+static int server_handshake_completed(zquic_connection *conn) {
+  zquic_server *srv = conn->server;
+  gnutls_session_ticket_send(conn->tls, 1, 0);
+  zq_server_send_new_token(conn);
+  if (srv->h3_enabled) {
+    if (strcmp(conn->alpn, "h3") != 0 || zq_h3_server_attach(conn) != 0)
+      return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+  }
+  conn->queued_for_accept = true;
+  zq_list_push_back(&srv->accept_queue, &conn->accept_node);
+  zq_emit(conn->ctx, ZQUIC_EVENT_ACCEPT_READY, 0, srv, NULL, NULL);
+  return 0;
+}
+
 static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
   (void)qc;
   zquic_connection *conn = user_data;
@@ -59,20 +82,49 @@ static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
   }
   conn->state = ZQ_CONN_ESTABLISHED;
   if (conn->server) {
-    gnutls_session_ticket_send(conn->tls, 1, 0);
-    if (conn->server->h3_enabled) {
-      if (strcmp(conn->alpn, "h3") != 0 || zq_h3_server_attach(conn) != 0)
-        return NGTCP2_ERR_CALLBACK_FAILURE;
-    } else {
-      conn->queued_for_accept = true;
-      zq_list_push_back(&conn->server->accept_queue, &conn->accept_node);
-    }
-  } else if (strcmp(conn->alpn, "h3") == 0) {
+    if (server_handshake_completed(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+  } else {
+    settle_early_data(conn);
     /* An "h3" connection is HTTP/3 from its first byte: the server's control stream may arrive
      * before our first request, and must reach nghttp3, not the raw stream queue. */
-    if (zq_h3_client_attach(conn) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    if (strcmp(conn->alpn, "h3") == 0 && zq_h3_client_attach(conn) != 0)
+      return NGTCP2_ERR_CALLBACK_FAILURE;
+    zq_emit(conn->ctx, ZQUIC_EVENT_CONNECTED, 0, NULL, conn, NULL);
   }
   zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+/* 0-RTT refused: ngtcp2 forgot every stream opened early. Fail them clearly so callers resend. */
+static int early_data_rejected_cb(ngtcp2_conn *qc, void *user_data) {
+  (void)qc;
+  zquic_connection *conn = user_data;
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->streams) {
+    zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
+    s->transport_open = false;
+    s->early_rejected = true;
+    if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
+  }
+  if (conn->h3) zq_h3_early_data_rejected(conn);
+  zq_ctx_notify(conn->ctx);
+  return 0;
+}
+
+static int recv_retry_cb(ngtcp2_conn *qc, const ngtcp2_pkt_hd *hd, void *user_data) {
+  zquic_connection *conn = user_data;
+  conn->stats.retry = true;
+  return ngtcp2_crypto_recv_retry_cb(qc, hd, user_data);
+}
+
+static int path_validation_cb(ngtcp2_conn *qc, uint32_t flags, const ngtcp2_path *path,
+                              const ngtcp2_path *old_path, ngtcp2_path_validation_result res,
+                              void *user_data) {
+  (void)qc;
+  (void)flags;
+  (void)path;
+  zquic_connection *conn = user_data;
+  if (res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS && old_path) conn->stats.path_changes++;
   return 0;
 }
 
@@ -95,6 +147,7 @@ static int stream_open_cb(ngtcp2_conn *qc, int64_t id, void *user_data) {
   if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
   ngtcp2_conn_set_stream_user_data(qc, id, s);
   zq_list_push_back(&conn->incoming, &s->incoming_node);
+  zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_INCOMING, 0, NULL, conn, NULL);
   zq_ctx_notify(conn->ctx);
   return 0;
 }
@@ -145,6 +198,8 @@ static int stop_sending_cb(ngtcp2_conn *qc, int64_t id, uint64_t app_error, void
   (void)app_error;
   (void)stream_user_data;
   zquic_connection *conn = user_data;
+  /* ngtcp2 calls this when *we* stop reading; the peer's STOP_SENDING shows up in the write
+   * loop as NGTCP2_ERR_STREAM_SHUT_WR (conn_io.c stream_shut). */
   if (conn->h3) return zq_h3_on_stop_sending(conn, id);
   return 0;
 }
@@ -164,28 +219,31 @@ static int extend_streams_cb(ngtcp2_conn *qc, uint64_t max_streams, void *user_d
   (void)max_streams;
   zquic_connection *conn = user_data;
   if (conn->h3) zq_h3_on_extend_max_streams(conn);
+  zq_emit(conn->ctx, ZQUIC_EVENT_STREAMS_AVAILABLE, 0, NULL, conn, NULL);
   zq_ctx_notify(conn->ctx);
   return 0;
 }
 
-static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
+void zq_conn_fill_callbacks(ngtcp2_callbacks *cb, bool server) {
   memset(cb, 0, sizeof(*cb));
   if (server) {
     cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
   } else {
     cb->client_initial = ngtcp2_crypto_client_initial_cb;
-    cb->recv_retry = ngtcp2_crypto_recv_retry_cb;
+    cb->recv_retry = recv_retry_cb;
+    cb->tls_early_data_rejected = early_data_rejected_cb;
   }
   cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
   cb->encrypt = ngtcp2_crypto_encrypt_cb;
   cb->decrypt = ngtcp2_crypto_decrypt_cb;
   cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
-  cb->update_key = ngtcp2_crypto_update_key_cb;
+  cb->update_key = zq_conn_update_key_cb;
+  cb->path_validation = path_validation_cb;
   cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
   cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
   cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
   cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-  cb->rand = rand_cb;
+  cb->rand = zq_rand_cb;
   cb->get_new_connection_id = new_cid_cb;
   cb->remove_connection_id = remove_cid_cb;
   cb->handshake_completed = handshake_completed_cb;
@@ -200,12 +258,14 @@ static void fill_callbacks(ngtcp2_callbacks *cb, bool server) {
   cb->extend_max_local_streams_uni = extend_streams_cb;
 }
 
-static void fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
-                          ngtcp2_transport_params *params) {
+void zq_conn_fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
+                           ngtcp2_transport_params *params) {
   ngtcp2_settings_default(settings);
   settings->initial_ts = zq_conn_ts();
   settings->handshake_timeout = (uint64_t)ctx->config.connection_timeout_ms * NGTCP2_MILLISECONDS;
-  settings->cc_algo = NGTCP2_CC_ALGO_CUBIC;
+  static const ngtcp2_cc_algo algorithms[] = {NGTCP2_CC_ALGO_CUBIC, NGTCP2_CC_ALGO_BBR,
+                                              NGTCP2_CC_ALGO_RENO};
+  settings->cc_algo = algorithms[ctx->config.cc_algorithm]; /* validated by zquic_init */
   settings->max_window = 24u << 20;
   settings->max_stream_window = 16u << 20;
   ngtcp2_transport_params_default(params);
@@ -219,7 +279,7 @@ static void fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
   params->active_connection_id_limit = 7;
 }
 
-static zquic_connection *conn_alloc(zquic_context *ctx) {
+zquic_connection *zq_conn_alloc(zquic_context *ctx) {
   zquic_connection *conn = calloc(1, sizeof(*conn));
   if (!conn) return NULL;
   conn->ctx = ctx;
@@ -234,96 +294,59 @@ static zquic_connection *conn_alloc(zquic_context *ctx) {
   return conn;
 }
 
-/* Client connections are created on the loop thread: libuv handles must be. */
-int zq_conn_client_new(zquic_context *ctx, const zq_addr *remote, const zq_alpn_list *alpn,
-                       const char *sni, gnutls_certificate_credentials_t cred, bool verify,
-                       zquic_connection **out) {
-  zquic_connection *conn = conn_alloc(ctx);
-  if (!conn) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  conn->client_cred = cred;
-  conn->verify_disabled = !verify;
-  snprintf(conn->sni, sizeof(conn->sni), "%s", sni);
-  zq_addr local = {.len = remote->len};
-  local.ss.ss_family = remote->ss.ss_family;
-  int rc = zq_endpoint_open(ctx, &local, &conn->ep_storage);
-  if (rc) goto err_free;
-  conn->ep = &conn->ep_storage;
-  zq_addr_format(&(zq_addr){remote->ss, remote->len}, conn->peer_text, sizeof(conn->peer_text));
-
-  ngtcp2_cid dcid, scid;
-  dcid.datalen = ZQ_CID_LEN;
-  scid.datalen = ZQ_CID_LEN;
-  rand_cb(dcid.data, dcid.datalen, NULL);
-  rand_cb(scid.data, scid.datalen, NULL);
-  ngtcp2_path path = {
-    .local = {.addr = (ngtcp2_sockaddr *)&conn->ep->local.ss, .addrlen = conn->ep->local.len},
-    .remote = {.addr = (ngtcp2_sockaddr *)(uintptr_t)&remote->ss, .addrlen = remote->len},
-  };
-  ngtcp2_settings settings;
-  ngtcp2_transport_params params;
-  fill_settings(ctx, &settings, &params);
-  ngtcp2_callbacks cb;
-  fill_callbacks(&cb, false);
-  rc = ngtcp2_conn_client_new(&conn->qc, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &settings,
-                              &params, NULL, conn);
-  if (rc) {
-    rc = zq_error_ngtcp2(rc, "ngtcp2_conn_client_new");
-    goto err_ep;
+static void fill_server_params(zquic_server *srv, const ngtcp2_pkt_hd *hd,
+                               const zq_admission *adm, uint32_t prefer[4],
+                               ngtcp2_settings *settings, ngtcp2_transport_params *params) {
+  params->original_dcid = adm->odcid;
+  params->original_dcid_present = 1;
+  if (adm->retried) {
+    params->retry_scid = adm->retry_scid;
+    params->retry_scid_present = 1;
   }
-  rc = zq_tls_session_client(cred, alpn, sni, verify, &conn->conn_ref, &conn->tls);
-  if (rc) goto err_qc;
-  ngtcp2_conn_set_tls_native_handle(conn->qc, conn->tls);
-  if ((rc = zq_cidmap_put(&conn->ep->cids, scid.data, scid.datalen, conn)) != 0 ||
-      (rc = zq_conn_io_start(conn)) != 0)
-    goto err_tls;
-  zq_list_push_back(&ctx->client_conns, &conn->list_node);
-  conn->refs++; /* the caller's handle */
-  conn->user_held = true;
-  zq_conn_flush(conn);
-  *out = conn;
-  return ZQUIC_OK;
-
-err_tls:
-  gnutls_deinit(conn->tls);
-err_qc:
-  ngtcp2_conn_del(conn->qc);
-err_ep:
-  zq_endpoint_close(conn->ep); /* closes synchronously: the poll was never started */
-err_free:
-  zq_list_remove(&ctx->live, &conn->live_node);
-  free(conn);
-  return rc;
+  if (srv->max_streams_bidi) params->initial_max_streams_bidi = srv->max_streams_bidi;
+  settings->token = hd->token;
+  settings->tokenlen = hd->tokenlen;
+  settings->token_type = adm->token_type;
+  /* Keep the client's chosen version when we accept it; otherwise our order decides. */
+  size_t n = 0;
+  prefer[n++] = hd->version;
+  for (size_t i = 0; i < srv->n_versions && n < 4; i++)
+    if (srv->versions[i] != hd->version) prefer[n++] = srv->versions[i];
+  settings->preferred_versions = prefer;
+  settings->preferred_versionslen = n;
+  settings->available_versions = srv->versions;
+  settings->available_versionslen = srv->n_versions;
 }
 
 int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
-                           const uint8_t *pkt, size_t len, uint32_t ecn) {
+                           const zq_admission *adm, const uint8_t *pkt, size_t len, uint32_t ecn) {
   zquic_server *srv = ep->server;
   if (!srv->accepting || srv->n_connections >= srv->max_connections) return ZQUIC_ERR_LIMIT;
   zquic_context *ctx = ep->ctx;
-  zquic_connection *conn = conn_alloc(ctx);
+  zquic_connection *conn = zq_conn_alloc(ctx);
   if (!conn) return ZQUIC_ERR_NO_MEMORY;
   conn->is_server = true;
   conn->server = srv;
   conn->ep = ep;
-  {
-    zq_addr remote = {.len = path->remote.addrlen};
-    memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
-    zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
-  }
+  conn->stats.retry = adm->retried;
+  zq_addr remote = {.len = path->remote.addrlen};
+  memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
+  zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
-  fill_settings(ctx, &settings, &params);
-  params.original_dcid = hd->dcid;
-  params.original_dcid_present = 1;
+  zq_conn_fill_settings(ctx, &settings, &params);
+  uint32_t prefer[4];
+  fill_server_params(srv, hd, adm, prefer, &settings, &params);
   params.stateless_reset_token_present = 1;
   ngtcp2_cid scid;
   scid.datalen = ZQ_CID_LEN;
-  rand_cb(scid.data, scid.datalen, NULL);
+  zq_rand_cb(scid.data, scid.datalen, NULL);
   int rc = ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,
                                                         srv->static_secret, 32, &scid);
   if (rc) goto err_free;
+  zq_conn_qlog_open(conn, &settings, &adm->odcid);
   ngtcp2_callbacks cb;
-  fill_callbacks(&cb, true);
+  zq_conn_fill_callbacks(&cb, true);
   rc = ngtcp2_conn_server_new(&conn->qc, &hd->scid, &scid, path, hd->version, &cb, &settings,
                               &params, NULL, conn);
   if (rc) goto err_free;
@@ -336,6 +359,8 @@ int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp
       zq_conn_io_start(conn) != 0)
     goto err_cids;
   conn->ocid_registered = true;
+  if (ctx->config.keep_alive_ms)
+    ngtcp2_conn_set_keep_alive_timeout(conn->qc, (uint64_t)ctx->config.keep_alive_ms * NGTCP2_MILLISECONDS);
   zq_list_push_back(&srv->conns, &conn->list_node);
   srv->n_connections++;
   zq_conn_read(conn, path, pkt, len, ecn);
@@ -347,6 +372,7 @@ err_cids:
 err_qc:
   ngtcp2_conn_del(conn->qc);
 err_free:
+  zq_conn_qlog_close(conn);
   zq_list_remove(&ctx->live, &conn->live_node);
   free(conn);
   return ZQUIC_ERR_INTERNAL;

@@ -79,7 +79,7 @@ static void on_ep_closed(zq_endpoint *ep) {
   if (--conn->pending_closes == 0) zq_conn_release(conn);
 }
 
-static void conn_teardown(zquic_connection *conn) {
+void zq_conn_teardown(zquic_connection *conn) {
   if (conn->freed_transport) return;
   conn->freed_transport = true;
   conn->state = ZQ_CONN_CLOSED;
@@ -88,35 +88,41 @@ static void conn_teardown(zquic_connection *conn) {
     zq_list_remove(&conn->ctx->dirty, &conn->dirty_node);
     conn->in_dirty = false;
   }
-  if (!conn->ep->closing) zq_cidmap_del_value(&conn->ep->cids, conn);
-  ngtcp2_conn_del(conn->qc);
+  if (conn->ep && !conn->ep->closing) zq_cidmap_del_value(&conn->ep->cids, conn);
+  zq_conn_snapshot(conn);
+  if (conn->qc) ngtcp2_conn_del(conn->qc);
   conn->qc = NULL;
-  gnutls_deinit(conn->tls);
+  if (conn->tls) gnutls_deinit(conn->tls);
   conn->tls = NULL;
+  zq_conn_qlog_close(conn);
+  zq_client_params_free(conn->params);
+  conn->params = NULL;
   free(conn->pending_pkt);
   conn->pending_pkt = NULL;
   zq_list_node *n, *tmp;
   zq_list_for_each_safe(n, tmp, &conn->streams) {
     zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
     s->transport_open = false;
-    if (!s->user_held) zq_stream_free(s);
+    if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
   }
-  if (conn->server) {
-    zq_server_conn_gone(conn->server, conn);
-  } else {
-    zq_list_remove(&conn->ctx->client_conns, &conn->list_node);
-  }
+  if (conn->server) zq_server_conn_gone(conn->server, conn);
+  else zq_list_remove(&conn->ctx->client_conns, &conn->list_node);
   conn->pending_closes = 0;
   if (conn->io_started) {
     conn->pending_closes++;
     uv_close((uv_handle_t *)&conn->timer_poll, on_io_closed);
   }
-  if (!conn->is_server) {
+  if (!conn->is_server && conn->ep) {
     conn->pending_closes++;
     conn->ep->on_closed = on_ep_closed;
     zq_endpoint_close(conn->ep);
   }
   zquic_context *ctx = conn->ctx; /* the release below may free conn */
+  if (conn->user_held) {
+    bool clean = conn->close_code == 0 || conn->close_code == ZQUIC_ERR_CLOSED;
+    zq_emit(ctx, clean ? ZQUIC_EVENT_DISCONNECTED : ZQUIC_EVENT_ERROR,
+            clean ? ZQUIC_ERR_CLOSED : conn->close_code, NULL, conn, NULL);
+  }
   if (conn->pending_closes == 0) zq_conn_release(conn);
   zq_ctx_notify(ctx);
 }
@@ -125,6 +131,11 @@ void zq_conn_release(zquic_connection *conn) {
   if (--conn->refs > 0) return;
   zq_list_remove(&conn->ctx->live, &conn->live_node);
   if (conn->client_cred) gnutls_certificate_free_credentials(conn->client_cred);
+  if (conn->session_blob) {
+    gnutls_memset(conn->session_blob, 0, conn->session_blob_len);
+    free(conn->session_blob);
+  }
+  free(conn->final_facts);
   free(conn);
 }
 
@@ -156,7 +167,7 @@ static void close_with(zquic_connection *conn, const ngtcp2_ccerr *ccerr) {
                                                         ccerr, zq_conn_ts());
     if (n > 0) zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)n, pi.ecn);
   }
-  conn_teardown(conn);
+  zq_conn_teardown(conn);
 }
 
 void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *reason) {
@@ -203,12 +214,12 @@ static void handle_read_error(zquic_connection *conn, int rv) {
   switch (rv) {
   case NGTCP2_ERR_DRAINING:
     describe_peer_close(conn);
-    conn_teardown(conn);
+    zq_conn_teardown(conn);
     return;
   case NGTCP2_ERR_DROP_CONN:
   case NGTCP2_ERR_RETRY:
     set_close(conn, ZQUIC_ERR_CLOSED, "%s", "connection dropped");
-    conn_teardown(conn);
+    zq_conn_teardown(conn);
     return;
   case NGTCP2_ERR_CRYPTO: {
     char detail[256];
@@ -235,6 +246,8 @@ void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t
                   uint32_t ecn) {
   if (!conn->qc) return;
   ngtcp2_pkt_info pi = {.ecn = (uint8_t)ecn};
+  conn->stats.packets_received++;
+  conn->stats.bytes_received += len;
   int rv = ngtcp2_conn_read_pkt(conn->qc, path, &pi, pkt, len, zq_conn_ts());
   if (rv != 0) {
     handle_read_error(conn, rv);
@@ -313,7 +326,17 @@ static void stream_shut(zquic_connection *conn, int64_t id) {
     zq_h3_shutdown_write(conn, id);
     return;
   }
+  zquic_stream *s = zq_stream_find(conn, id);
   stream_blocked(conn, id);
+  if (s && !s->fin_sent) {
+    /* The peer sent STOP_SENDING (ngtcp2 1.11 answers with RESET_STREAM itself and does not
+     * pass the code on). Queued bytes will never be acknowledged: drop them, fail senders. */
+    s->peer_stopped = true;
+    zq_buf_clear(&s->tx);
+    s->tx_sent_off = 0;
+    zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_WRITABLE, 0, NULL, conn, s);
+    zq_ctx_notify(conn->ctx);
+  }
 }
 
 void zq_conn_flush(zquic_connection *conn) {
@@ -358,6 +381,8 @@ void zq_conn_flush(zquic_connection *conn) {
     }
     if (id >= 0) wrote_stream_data(conn, id, ndatalen, fin);
     if (nwrite == 0) break;
+    conn->stats.packets_sent++;
+    conn->stats.bytes_sent += (uint64_t)nwrite;
     if (zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)nwrite, pi.ecn) ==
         ZQUIC_ERR_WOULD_BLOCK) {
       keep_pending(conn, &ps.path, buf, (size_t)nwrite, pi.ecn);
@@ -365,6 +390,7 @@ void zq_conn_flush(zquic_connection *conn) {
     }
   }
   ngtcp2_conn_update_pkt_tx_time(conn->qc, ts);
+  zq_conn_maybe_key_update(conn);
   arm_timer(conn);
 }
 
@@ -381,10 +407,10 @@ static void on_timer(uv_poll_t *handle, int status, int events) {
     int rv = ngtcp2_conn_handle_expiry(conn->qc, zq_conn_ts());
     if (rv == NGTCP2_ERR_IDLE_CLOSE) {
       set_close(conn, ZQUIC_ERR_IDLE_TIMEOUT, "%s", "connection closed after idle timeout");
-      conn_teardown(conn);
+      zq_conn_teardown(conn);
     } else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
       set_close(conn, ZQUIC_ERR_HANDSHAKE, "%s", "handshake timed out (no answer from the peer)");
-      conn_teardown(conn);
+      zq_conn_teardown(conn);
     } else if (rv != 0) {
       ngtcp2_ccerr cc;
       ngtcp2_ccerr_default(&cc);

@@ -132,6 +132,11 @@ static int copy_config(zquic_context *ctx, const zquic_config *in) {
   ctx->ca_file = dup_or_null(c->ca_file);
   ctx->alpn = dup_or_null(c->alpn ? c->alpn : "h3");
   ctx->bind_address = dup_or_null(c->bind_address);
+  ctx->qlog_dir = dup_or_null(c->qlog_dir);
+  c->qlog_dir = ctx->qlog_dir;
+  if (c->cc_algorithm < ZQUIC_CC_CUBIC || c->cc_algorithm > ZQUIC_CC_RENO)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "cc_algorithm %d: use ZQUIC_CC_CUBIC, _BBR or _RENO",
+                    c->cc_algorithm);
   c->cert_file = ctx->cert_file;
   c->key_file = ctx->key_file;
   c->ca_file = ctx->ca_file;
@@ -146,6 +151,7 @@ static void free_config(zquic_context *ctx) {
   free(ctx->ca_file);
   free(ctx->alpn);
   free(ctx->bind_address);
+  free(ctx->qlog_dir);
 }
 
 ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
@@ -153,7 +159,9 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   *out = NULL;
   zquic_context *ctx = calloc(1, sizeof(*ctx));
   if (!ctx) return zq_error(ZQUIC_ERR_NO_MEMORY, "zquic_init: out of memory");
+  ctx->event_fd = -1;
   int rc = copy_config(ctx, cfg);
+  if (rc == 0) rc = zq_events_init(ctx);
   if (rc) goto err_config;
   rc = gnutls_global_init();
   if (rc < 0) {
@@ -195,6 +203,7 @@ err_sync:
   pthread_cond_destroy(&ctx->changed);
   gnutls_global_deinit();
 err_config:
+  zq_events_free(ctx);
   free_config(ctx);
   free(ctx);
   return rc;
@@ -234,6 +243,7 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
   pthread_mutex_destroy(&ctx->lock);
   pthread_cond_destroy(&ctx->changed);
   gnutls_global_deinit();
+  zq_events_free(ctx);
   free_config(ctx);
   free(ctx);
 }

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <netinet/ip.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -81,6 +80,12 @@ static uint32_t ecn_from_cmsg(struct msghdr *msg) {
   return 0;
 }
 
+static bool server_speaks(const zquic_server *srv, uint32_t version) {
+  for (size_t i = 0; i < srv->n_versions; i++)
+    if (srv->versions[i] == version) return true;
+  return false;
+}
+
 static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
                      const uint8_t *pkt, size_t len, uint32_t ecn) {
   ngtcp2_version_cid vc;
@@ -90,14 +95,7 @@ static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, sockl
     .remote = {.addr = (ngtcp2_sockaddr *)(uintptr_t)from, .addrlen = fromlen},
   };
   if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
-    if (!ep->server) return;
-    uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
-    uint32_t versions[] = {NGTCP2_PROTO_VER_V1, NGTCP2_PROTO_VER_V2};
-    uint8_t unused;
-    getrandom(&unused, 1, 0);
-    ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
-      buf, sizeof(buf), unused, vc.scid, vc.scidlen, vc.dcid, vc.dcidlen, versions, 2);
-    if (n > 0) zq_endpoint_send(ep, &path, buf, (size_t)n, 0);
+    if (ep->server) zq_server_version_negotiation(ep, &path, &vc);
     return;
   }
   if (rv != 0) return; /* not QUIC, or garbage: drop silently (RFC 9000 5.2) */
@@ -107,9 +105,19 @@ static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, sockl
     return;
   }
   if (!ep->server) return;
+  if (!(pkt[0] & 0x80)) { /* short header for a connection we do not know (any more) */
+    zq_server_stateless_reset(ep, &path, vc.dcid, vc.dcidlen, len);
+    return;
+  }
   ngtcp2_pkt_hd hd;
   if (ngtcp2_accept(&hd, pkt, len) != 0) return; /* not a valid first Initial */
-  zq_conn_accept_initial(ep, &path, &hd, pkt, len, ecn);
+  if (!server_speaks(ep->server, hd.version)) {
+    zq_server_version_negotiation(ep, &path, &vc);
+    return;
+  }
+  zq_admission adm;
+  if (zq_server_admit(ep, &path, &hd, &adm) != ZQ_ADMIT_ACCEPT) return;
+  zq_conn_accept_initial(ep, &path, &hd, &adm, pkt, len, ecn);
 }
 
 static void on_readable(zq_endpoint *ep) {

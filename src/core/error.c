@@ -42,6 +42,7 @@ static const struct {
   {ZQUIC_ERR_INVALID_KEY, "invalid key"},
   {ZQUIC_ERR_UNSUPPORTED, "not supported"},
   {ZQUIC_ERR_CANCELLED, "cancelled"},
+  {ZQUIC_ERR_EARLY_DATA_REJECTED, "early data rejected by the server"},
 };
 
 static _Thread_local char last_error[512];

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -86,6 +88,11 @@ struct zquic_context {
   zq_list client_conns;   /* client connections (each with its own endpoint) */
   zq_list live;           /* every connection struct not yet freed, to free at destroy */
   uint8_t reset_secret[32]; /* stateless reset tokens of client connections */
+  char *qlog_dir;
+  /* the event queue (events.c) */
+  zquic_event *events;
+  size_t events_len, events_cap;
+  int event_fd;
 };
 
 bool zq_on_loop_thread(zquic_context *ctx);
@@ -103,9 +110,17 @@ void zq_ctx_wake(zquic_context *ctx);
 void zq_ctx_flush_dirty(zquic_context *ctx);
 
 /* ---- TLS (tls.c) ---- */
+#define ZQ_REPLAY_SLOTS 8192
+typedef struct zq_replay_slot {
+  uint8_t digest[32];
+  time_t expires;
+} zq_replay_slot;
+
 typedef struct zq_tls_server {
   gnutls_certificate_credentials_t cred;
   gnutls_datum_t ticket_key;
+  gnutls_anti_replay_t anti_replay; /* set when the server accepts 0-RTT */
+  zq_replay_slot *replay;           /* ClientHellos seen with early data, until they expire */
 } zq_tls_server;
 int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *key_file);
 void zq_tls_server_clear(zq_tls_server *tls);
@@ -131,8 +146,51 @@ void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later *
 int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
                      uint32_t ecn);
 
+/* ---- admission of packets from unknown peers (admission.c) ---- */
+enum { ZQ_ADMIT_ACCEPT, ZQ_ADMIT_RETRIED, ZQ_ADMIT_DROP };
+typedef struct zq_admission {
+  ngtcp2_cid odcid;      /* the client's original Destination CID */
+  ngtcp2_cid retry_scid; /* when retried: the CID our Retry carried */
+  bool retried;
+  ngtcp2_token_type token_type;
+} zq_admission;
+int zq_server_admit(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
+                    zq_admission *out);
+void zq_server_send_new_token(zquic_connection *conn);
+void zq_server_version_negotiation(zq_endpoint *ep, const ngtcp2_path *path,
+                                   const ngtcp2_version_cid *vc);
+void zq_server_stateless_reset(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *dcid,
+                               size_t dcidlen, size_t received_len);
+
 /* ---- connections (conn.c) ---- */
-typedef enum { ZQ_CONN_HANDSHAKING, ZQ_CONN_ESTABLISHED, ZQ_CONN_CLOSING, ZQ_CONN_CLOSED } zq_conn_state;
+typedef enum {
+  ZQ_CONN_RESOLVING, /* async connect waiting for getaddrinfo: no ngtcp2 state yet */
+  ZQ_CONN_HANDSHAKING,
+  ZQ_CONN_ESTABLISHED,
+  ZQ_CONN_CLOSING,
+  ZQ_CONN_CLOSED
+} zq_conn_state;
+
+/* What a client connection is asked to be (copied from zquic_connect_options). */
+typedef struct zq_client_params {
+  zq_addr remote;
+  zq_alpn_list alpn;
+  char sni[256];
+  gnutls_certificate_credentials_t cred; /* owned by the connection once started */
+  bool verify, enable_0rtt;
+  uint32_t version;
+  char priority[256];       /* GnuTLS priority string; "" = the default QUIC one */
+  uint64_t key_update_bytes;
+  uint8_t *session;         /* resumption blob (owned) */
+  size_t session_len;
+} zq_client_params;
+
+/* Counters behind zquic_connection_info. */
+typedef struct zq_conn_stats {
+  uint64_t bytes_sent, bytes_received, packets_sent, packets_received, packets_lost;
+  uint64_t key_updates, path_changes;
+  bool retry;
+} zq_conn_stats;
 
 typedef struct zq_h3 zq_h3;
 
@@ -179,17 +237,34 @@ struct zquic_connection {
   bool verify_disabled;
   int handshake_error;
   char handshake_detail[256];
+  zq_conn_stats stats;
+  FILE *qlog;               /* qlog output, when the context has a qlog_dir */
+  bool count_losses;        /* qlog events are scanned for packet_lost (detailed_stats) */
+  uint64_t key_update_bytes, next_key_update_at;
+  uint8_t *session_blob;    /* latest resumption blob (ticket + transport params), owned */
+  size_t session_blob_len;
+  bool early_data_sent;     /* client: 0-RTT keys were installed for this connection */
+  zquic_stream *first_stream; /* zquic_send_data / zquic_receive_data, held by the connection */
+  zquic_connection_callback callback;
+  void *callback_user, *user_data;
+  unsigned pending_events;  /* bit per ZQUIC_EVENT_* queued and not yet polled */
+  bool async_connect;       /* created by zquic_connect_async */
+  bool resolve_pending;     /* a uv_getaddrinfo for this connection is running */
+  zq_client_params *params; /* client: kept until the connection is started */
+  zquic_connection_info *final_facts; /* transport/TLS facts kept at teardown */
   zq_h3 *h3;
   zq_list h3_streams;       /* every zq_h3_stream of this connection still alive */
   uint64_t app_close_error; /* set by the HTTP/3 layer when it must close with its own code */
 };
 
-int zq_conn_client_new(zquic_context *ctx, const zq_addr *remote, const zq_alpn_list *alpn,
-                       const char *sni, gnutls_certificate_credentials_t cred, bool verify,
-                       zquic_connection **out);
+zquic_connection *zq_conn_alloc(zquic_context *ctx); /* refs = 1 (the transport's) */
+void zq_conn_fill_callbacks(ngtcp2_callbacks *cb, bool server);
+void zq_conn_fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
+                           ngtcp2_transport_params *params);
+void zq_rand_cb(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *rand_ctx);
 /* Server side: a new Initial arrived on `ep`. */
 int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
-                           const uint8_t *pkt, size_t len, uint32_t ecn);
+                           const zq_admission *adm, const uint8_t *pkt, size_t len, uint32_t ecn);
 /* Feed one datagram to a connection (loop thread). */
 void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t *pkt, size_t len,
                   uint32_t ecn);
@@ -198,6 +273,9 @@ void zq_conn_schedule(zquic_connection *conn);
 void zq_conn_flush(zquic_connection *conn); /* loop thread */
 int zq_conn_io_start(zquic_connection *conn); /* loop thread: timer + (client) socket poll */
 void zq_conn_release(zquic_connection *conn); /* drop one ref; frees at 0. Lock held. */
+/* End the transport now (no goodbye packet): free ngtcp2/TLS state, close the libuv handles,
+ * emit DISCONNECTED/ERROR to the user. Idempotent; loop thread. */
+void zq_conn_teardown(zquic_connection *conn);
 /* zquic_destroy: free a torn-down connection whose handles the user never released. */
 void zq_conn_free_abandoned(zquic_connection *conn);
 /* Start closing (loop thread). */
@@ -205,6 +283,35 @@ void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *r
 void zq_conn_abort(zquic_connection *conn); /* context teardown: free without goodbye */
 int zq_conn_check_open(zquic_connection *conn); /* ZQUIC_OK or a closed-state error (set) */
 ngtcp2_tstamp zq_conn_ts(void);
+
+/* ---- client connections (client.c) ---- */
+/* Create the ngtcp2/TLS state of an allocated client connection and send its first flight
+ * (loop thread). Takes ownership of conn->params. */
+int zq_client_start(zquic_connection *conn);
+void zq_client_params_free(zq_client_params *p);
+
+/* ---- events (events.c) ---- */
+/* Report an event: the connection's callback (if any) runs now, on the loop thread, and the
+ * event is queued when the context has an event queue. `stream` may be NULL. */
+void zq_emit(zquic_context *ctx, int type, int code, zquic_server *server, zquic_connection *conn,
+             zquic_stream *stream);
+/* Drop queued events that point at a handle being released. */
+void zq_events_forget(zquic_context *ctx, const void *handle);
+int zq_events_init(zquic_context *ctx);
+void zq_events_free(zquic_context *ctx);
+
+/* ---- facts, qlog, key updates, session tickets (info.c) ---- */
+void zq_conn_qlog_open(zquic_connection *conn, ngtcp2_settings *settings, const ngtcp2_cid *odcid);
+void zq_conn_qlog_close(zquic_connection *conn);
+void zq_conn_snapshot(zquic_connection *conn);
+int zq_conn_update_key_cb(ngtcp2_conn *qc, uint8_t *rx_secret, uint8_t *tx_secret,
+                          ngtcp2_crypto_aead_ctx *rx_aead_ctx, uint8_t *rx_iv,
+                          ngtcp2_crypto_aead_ctx *tx_aead_ctx, uint8_t *tx_iv,
+                          const uint8_t *current_rx_secret, const uint8_t *current_tx_secret,
+                          size_t secretlen, void *user_data);
+void zq_conn_maybe_key_update(zquic_connection *conn);
+/* Client: remember the server's session ticket with our transport parameters. */
+void zq_conn_store_ticket(zquic_connection *conn);
 
 /* ---- streams (stream.c) ---- */
 struct zquic_stream {
@@ -219,6 +326,11 @@ struct zquic_stream {
   zq_list_node conn_node;
   zq_list_node incoming_node;
   zq_list_node write_node;
+  bool want_writable;       /* a send hit a full buffer: emit STREAM_WRITABLE when space frees */
+  bool early_rejected;      /* opened as 0-RTT and the server refused early data */
+  bool peer_stopped;        /* the peer sent STOP_SENDING: our sending side is reset */
+  unsigned pending_events;
+  void *user_data;
 };
 
 zquic_stream *zq_stream_new(zquic_connection *conn, int64_t id);
@@ -231,6 +343,8 @@ void zq_stream_on_acked(zquic_stream *s, uint64_t datalen);
 void zq_stream_on_closed(zquic_stream *s, uint64_t app_error);
 /* Write queued raw stream data into packets: one packet per call; see conn.c. */
 void zq_stream_mark_writable(zquic_stream *s);
+/* Release the user's hold on a stream (zquic_close_stream's work, loop thread). */
+int zq_stream_release(zquic_stream *s);
 
 /* ---- servers (server.c) ---- */
 struct zquic_server {
@@ -247,14 +361,26 @@ struct zquic_server {
   bool h3_enabled;
   zq_list_node ctx_node;
   uint8_t static_secret[32];  /* stateless reset tokens, tokens */
+  bool retry, enable_0rtt;
+  uint32_t versions[4];       /* accepted versions, preferred first */
+  size_t n_versions;
+  uint32_t max_streams_bidi;
+  uint64_t reset_second;      /* stateless reset rate limit */
+  unsigned resets_this_second;
+  unsigned pending_events;
+  void *user_data;
 };
 
 void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
+
+
 
 /* ---- HTTP/3 glue (src/h3/h3.c) ---- */
 int zq_h3_server_attach(zquic_connection *conn);
 int zq_h3_client_attach(zquic_connection *conn);
 void zq_h3_free(zquic_connection *conn);
+/* 0-RTT was refused: fail the requests sent early and start a fresh session after the handshake. */
+void zq_h3_early_data_rejected(zquic_connection *conn);
 void zq_h3_free_abandoned(zquic_connection *conn); /* requests the user never freed */
 /* ngtcp2 events forwarded to nghttp3 when conn->h3 is set. */
 int zq_h3_on_stream_data(zquic_connection *conn, int64_t id, uint32_t flags, const uint8_t *data,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tls.h"
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg) {
   if (!cfg) return;
@@ -36,9 +37,22 @@ static int resolve_listen(zquic_context *ctx, const char *listen, zq_addr *out) 
   return zq_addr_resolve(host, port, 1, out);
 }
 
-struct server_args {
-  zquic_server *srv;
-};
+/* "1,2" -> the versions a server accepts, the first one preferred. */
+static int parse_versions(const char *text, zquic_server *srv) {
+  srv->n_versions = 0;
+  if (!text) text = "1,2";
+  for (const char *p = text; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || (v != 1 && v != 2) || (*end && *end != ',') || srv->n_versions == 2)
+      return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "quic_versions \"%s\": expected 1, 2 or 1,2", text);
+    srv->versions[srv->n_versions++] = v == 2 ? NGTCP2_PROTO_VER_V2 : NGTCP2_PROTO_VER_V1;
+    p = *end ? end + 1 : end;
+  }
+  if (srv->n_versions == 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "quic_versions is empty");
+  return ZQUIC_OK;
+}
 
 static void free_server_memory(zq_endpoint *ep) {
   zquic_server *srv = zq_container_of(ep, zquic_server, ep);
@@ -92,11 +106,16 @@ ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config 
   }
   const char *alpn = cfg.alpn ? cfg.alpn : cfg.h3 ? "h3" : ctx->alpn;
   zq_addr bind_addr;
-  if ((rc = zq_alpn_parse(alpn, &srv->alpn)) != 0 ||
+  srv->retry = cfg.retry != 0;
+  srv->enable_0rtt = cfg.enable_0rtt != 0;
+  srv->max_streams_bidi = cfg.max_streams_bidi;
+  if ((rc = parse_versions(cfg.quic_versions, srv)) != 0 ||
+      (rc = zq_alpn_parse(alpn, &srv->alpn)) != 0 ||
       (rc = zq_tls_server_init(&srv->tls, cfg.cert_file ? cfg.cert_file : ctx->cert_file,
                                cfg.key_file ? cfg.key_file : ctx->key_file)) != 0 ||
       (rc = resolve_listen(ctx, cfg.listen, &bind_addr)) != 0)
     goto err;
+  if (srv->enable_0rtt && (rc = zq_tls_server_enable_early_data(&srv->tls)) != 0) goto err;
   if ((rc = zq_endpoint_open(ctx, &bind_addr, &srv->ep)) != 0) goto err;
   srv->ep.server = srv;
   srv->ep.on_closed = free_server_memory;
@@ -182,6 +201,7 @@ static int free_on_loop(void *arg) {
     zq_conn_close_now(zq_container_of(n, zquic_connection, list_node), 0, NULL);
   }
   zq_list_remove(&srv->ctx->servers, &srv->ctx_node);
+  zq_events_forget(srv->ctx, srv);
   zq_endpoint_close(&srv->ep);
   return 0;
 }

@@ -56,7 +56,8 @@ int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, c
                       size_t len) {
   if (len && zq_buf_append(&s->rx, data, len) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) s->fin_received = true;
-  if (!s->user_held && !zq_list_node_linked(&s->incoming_node)) {
+  if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
+  if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream) {
     /* Released by its user but still open: nobody will read, so give the credit straight back. */
     zq_buf_clear(&s->rx);
     ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, len);
@@ -69,18 +70,24 @@ int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, c
 void zq_stream_on_acked(zquic_stream *s, uint64_t datalen) {
   zq_buf_consume(&s->tx, (size_t)datalen);
   s->tx_sent_off -= (size_t)datalen;
+  if (s->want_writable && s->tx.len < ZQ_STREAM_SEND_BUFFER) {
+    s->want_writable = false;
+    zq_emit(s->conn->ctx, ZQUIC_EVENT_STREAM_WRITABLE, 0, NULL, s->conn, s);
+  }
   zq_ctx_notify(s->conn->ctx);
 }
 
 void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
   zquic_connection *conn = s->conn;
   s->transport_open = false;
-  if (app_error && !s->fin_received) {
+  if (app_error && !s->fin_received && !s->reset_received) {
     s->reset_received = true;
     s->reset_code = app_error;
   }
   ngtcp2_conn_set_stream_user_data(conn->qc, s->id, NULL);
-  if (!s->user_held && !zq_list_node_linked(&s->incoming_node)) zq_stream_free(s);
+  if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
+  if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream)
+    zq_stream_free(s);
   zq_ctx_notify(conn->ctx);
 }
 
@@ -122,7 +129,8 @@ static int stream_open(zquic_connection *conn, int type, int timeout_ms, bool wa
   int rc;
   for (;;) {
     if ((rc = zq_conn_check_open(conn)) != 0) break;
-    if (conn->state != ZQ_CONN_ESTABLISHED || conn->h3) {
+    bool early = conn->state == ZQ_CONN_HANDSHAKING && conn->early_data_sent;
+    if ((conn->state != ZQ_CONN_ESTABLISHED && !early) || conn->h3) {
       rc = zq_error(ZQUIC_ERR_STATE, conn->h3 ? "connection is in HTTP/3 mode: use zquic_h3_*"
                                               : "connection is not established");
       break;
@@ -203,9 +211,14 @@ ZQUIC_API int64_t zquic_stream_id(const zquic_stream *stream) {
 }
 
 static int send_state_error(zquic_stream *s) {
+  if (s->early_rejected)
+    return zq_error(ZQUIC_ERR_EARLY_DATA_REJECTED, "the server refused 0-RTT: open a new stream");
   if ((s->id & 0x2) && ((s->id & 0x1) != (s->conn->is_server ? 1 : 0)))
     return zq_error(ZQUIC_ERR_STATE, "cannot send on the peer's unidirectional stream");
   if (s->fin_queued) return zq_error(ZQUIC_ERR_STATE, "stream send side already ended (FIN)");
+  if (s->peer_stopped)
+    return zq_error(ZQUIC_ERR_STREAM_RESET, "peer stopped reading stream %lld (STOP_SENDING)",
+                    (long long)s->id);
   if (!s->transport_open)
     return zq_error(s->reset_received ? ZQUIC_ERR_STREAM_RESET : ZQUIC_ERR_CLOSED,
                     "stream %lld is closed", (long long)s->id);
@@ -239,6 +252,7 @@ ZQUIC_API int zquic_stream_send(zquic_stream *s, const void *data, size_t len, i
     }
     if (n > 0) zq_stream_mark_writable(s);
     if (on_loop || timeout_ms == 0) {
+      s->want_writable = true;
       rc = zq_error(ZQUIC_ERR_WOULD_BLOCK, "stream send buffer full");
       break;
     }
@@ -273,6 +287,10 @@ ZQUIC_API int zquic_stream_receive(zquic_stream *s, void *buf, size_t cap, int t
       }
       break;
     }
+    if (s->early_rejected) {
+      rc = zq_error(ZQUIC_ERR_EARLY_DATA_REJECTED, "the server refused 0-RTT: open a new stream");
+      break;
+    }
     if (s->reset_received) {
       rc = zq_error(ZQUIC_ERR_STREAM_RESET, "stream %lld reset by peer (error 0x%llx)",
                     (long long)s->id, (unsigned long long)s->reset_code);
@@ -298,8 +316,7 @@ ZQUIC_API int zquic_stream_receive(zquic_stream *s, void *buf, size_t cap, int t
   return rc;
 }
 
-static int close_stream_on_loop(void *arg) {
-  zquic_stream *s = arg;
+int zq_stream_release(zquic_stream *s) {
   zquic_connection *conn = s->conn;
   if (conn->qc && s->transport_open) {
     bool local_uni_or_bidi = !((s->id & 0x2) && ((s->id & 0x1) != (conn->is_server ? 1 : 0)));
@@ -317,15 +334,112 @@ static int close_stream_on_loop(void *arg) {
     zq_conn_schedule(conn);
   }
   s->user_held = false;
+  zq_events_forget(conn->ctx, s);
   if (!s->transport_open) zq_stream_free(s);
   zq_conn_release(conn);
   return 0;
 }
 
+static int release_on_loop(void *arg) { return zq_stream_release(arg); }
+
 ZQUIC_API void zquic_close_stream(zquic_stream *s) {
   if (!s) return;
   zquic_context *ctx = s->conn->ctx;
   bool taken = zq_ctx_enter(ctx);
-  zq_ctx_call(ctx, close_stream_on_loop, s);
+  zq_ctx_call(ctx, release_on_loop, s);
   zq_ctx_leave(ctx, taken);
+}
+
+/* ---- reset, stop-sending, the original conveniences ---------------------------------------- */
+
+struct shutdown_args {
+  zquic_stream *s;
+  uint64_t code;
+  bool write_side;
+};
+
+static int shutdown_on_loop(void *arg) {
+  struct shutdown_args *a = arg;
+  zquic_stream *s = a->s;
+  zquic_connection *conn = s->conn;
+  if (!conn->qc || !s->transport_open) return zq_error(ZQUIC_ERR_CLOSED, "stream is closed");
+  int rv = a->write_side ? ngtcp2_conn_shutdown_stream_write(conn->qc, 0, s->id, a->code)
+                         : ngtcp2_conn_shutdown_stream_read(conn->qc, 0, s->id, a->code);
+  if (rv != 0) return zq_error(ZQUIC_ERR_STATE, "stream %lld: %s", (long long)s->id, ngtcp2_strerror(rv));
+  if (a->write_side) {
+    /* Nothing queued will ever be sent or acknowledged now. */
+    s->fin_queued = true;
+    zq_list_remove(&conn->writable, &s->write_node);
+    s->write_listed = false;
+  } else if (s->rx.len) {
+    ngtcp2_conn_extend_max_offset(conn->qc, s->rx.len);
+    zq_buf_clear(&s->rx);
+  }
+  zq_conn_schedule(conn);
+  return ZQUIC_OK;
+}
+
+static int stream_shutdown(zquic_stream *s, uint64_t code, bool write_side) {
+  if (!s) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "stream is NULL");
+  if (code >= (1ull << 62)) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "error code over 2^62-1");
+  zquic_context *ctx = s->conn->ctx;
+  bool taken = zq_ctx_enter(ctx);
+  struct shutdown_args a = {s, code, write_side};
+  int rc = zq_ctx_call(ctx, shutdown_on_loop, &a);
+  zq_ctx_leave(ctx, taken);
+  if (rc == 0) zq_error_clear();
+  return rc;
+}
+
+ZQUIC_API int zquic_stream_reset(zquic_stream *s, uint64_t app_error) {
+  return stream_shutdown(s, app_error, true);
+}
+
+ZQUIC_API int zquic_stream_stop_sending(zquic_stream *s, uint64_t app_error) {
+  return stream_shutdown(s, app_error, false);
+}
+
+ZQUIC_API uint64_t zquic_stream_reset_code(const zquic_stream *s) {
+  return s && s->reset_received ? s->reset_code : 0;
+}
+
+/* The connection's own hold on its first bidirectional stream (zquic_send_data and friends). */
+static int first_stream(zquic_connection *conn, int timeout_ms, bool for_send, zquic_stream **out) {
+  bool taken = zq_ctx_enter(conn->ctx);
+  zquic_stream *s = conn->first_stream;
+  zq_ctx_leave(conn->ctx, taken);
+  if (!s) {
+    int rc = conn->is_server || !for_send ? zquic_stream_accept(conn, timeout_ms, &s)
+                                          : zquic_stream_open(conn, ZQUIC_STREAM_BIDI, timeout_ms, &s);
+    if (rc) return rc;
+    taken = zq_ctx_enter(conn->ctx);
+    if (conn->first_stream) { /* another thread won the race: keep theirs */
+      zq_ctx_leave(conn->ctx, taken);
+      zquic_close_stream(s);
+      taken = zq_ctx_enter(conn->ctx);
+    } else {
+      conn->first_stream = s;
+    }
+    s = conn->first_stream;
+    zq_ctx_leave(conn->ctx, taken);
+  }
+  *out = s;
+  return ZQUIC_OK;
+}
+
+ZQUIC_API int zquic_send_data(zquic_connection *conn, const void *data, size_t len, int timeout_ms) {
+  if (!conn || (!data && len)) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  zquic_stream *s;
+  int rc = first_stream(conn, timeout_ms, true, &s);
+  return rc ? rc : zquic_stream_send(s, data, len, 0, timeout_ms, NULL);
+}
+
+ZQUIC_API int zquic_receive_data(zquic_connection *conn, void *buf, size_t cap, int timeout_ms,
+                                 size_t *received) {
+  if (received) *received = 0;
+  if (!conn || !buf || !received || !cap)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument or cap 0");
+  zquic_stream *s;
+  int rc = first_stream(conn, timeout_ms, false, &s);
+  return rc ? rc : zquic_stream_receive(s, buf, cap, timeout_ms, received);
 }

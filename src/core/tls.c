@@ -6,8 +6,10 @@
  * host name or IP address checked by gnutls_session_set_verify_cert). The priority string keeps
  * compat mode off, as RFC 9001 section 8.4 requires.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "internal.h"
 #include "tls.h"
@@ -41,6 +43,8 @@ int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *ke
 
 void zq_tls_server_clear(zq_tls_server *tls) {
   if (tls->cred) gnutls_certificate_free_credentials(tls->cred);
+  if (tls->anti_replay) gnutls_anti_replay_deinit(tls->anti_replay);
+  free(tls->replay);
   if (tls->ticket_key.data) {
     gnutls_memset(tls->ticket_key.data, 0, tls->ticket_key.size);
     gnutls_free(tls->ticket_key.data);
@@ -79,6 +83,49 @@ static int set_alpn(gnutls_session_t s, const zq_alpn_list *alpn, unsigned flags
   return gnutls_alpn_set_protocols(s, protos, (unsigned)alpn->count, flags);
 }
 
+/* 0-RTT replay protection (RFC 8446 section 8): GnuTLS asks us to remember each ClientHello it
+ * accepted early data from until the ticket's window ends; a second sighting is refused. A fixed
+ * table keeps memory bounded; when it is full of live entries early data is refused, never
+ * accepted unchecked. */
+static int anti_replay_add(void *db, time_t expires, const gnutls_datum_t *key,
+                           const gnutls_datum_t *data) {
+  (void)data;
+  zq_tls_server *tls = db;
+  uint8_t digest[32];
+  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, key->data, key->size, digest) != 0)
+    return GNUTLS_E_DB_ERROR;
+  time_t now = time(NULL);
+  size_t start, free_slot = ZQ_REPLAY_SLOTS;
+  memcpy(&start, digest, sizeof(start));
+  for (size_t i = 0; i < ZQ_REPLAY_SLOTS; i++) {
+    zq_replay_slot *slot = &tls->replay[(start + i) % ZQ_REPLAY_SLOTS];
+    bool live = slot->expires > now;
+    if (live && memcmp(slot->digest, digest, sizeof(slot->digest)) == 0)
+      return GNUTLS_E_DB_ENTRY_EXISTS;
+    if (!live && free_slot == ZQ_REPLAY_SLOTS) free_slot = (start + i) % ZQ_REPLAY_SLOTS;
+    if (!live && slot->expires == 0) break; /* never used: nothing further down the probe run */
+  }
+  if (free_slot == ZQ_REPLAY_SLOTS) return GNUTLS_E_DB_ERROR;
+  memcpy(tls->replay[free_slot].digest, digest, sizeof(digest));
+  tls->replay[free_slot].expires = expires;
+  return 0;
+}
+
+int zq_tls_server_enable_early_data(zq_tls_server *tls) {
+  if (tls->anti_replay) return ZQUIC_OK;
+  tls->replay = calloc(ZQ_REPLAY_SLOTS, sizeof(*tls->replay));
+  if (!tls->replay) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  int rc = gnutls_anti_replay_init(&tls->anti_replay);
+  if (rc < 0) {
+    free(tls->replay);
+    tls->replay = NULL;
+    return zq_error(ZQUIC_ERR_TLS, "anti-replay: %s", gnutls_strerror(rc));
+  }
+  gnutls_anti_replay_set_add_function(tls->anti_replay, anti_replay_add);
+  gnutls_anti_replay_set_ptr(tls->anti_replay, tls);
+  return ZQUIC_OK;
+}
+
 int zq_tls_session_server(zq_tls_server *tls, const zq_alpn_list *alpn,
                           ngtcp2_crypto_conn_ref *ref, gnutls_session_t *out) {
   gnutls_session_t s;
@@ -92,6 +139,11 @@ int zq_tls_session_server(zq_tls_server *tls, const zq_alpn_list *alpn,
     gnutls_deinit(s);
     return zq_error(ZQUIC_ERR_TLS, "server TLS session: %s", gnutls_strerror(rc));
   }
+  if (tls->anti_replay) {
+    gnutls_anti_replay_enable(s, tls->anti_replay);
+    /* QUIC carries early data in 0-RTT packets; TLS must not cap it (RFC 9001 section 4.6.1). */
+    gnutls_record_set_max_early_data_size(s, 0xffffffffu);
+  }
   if (ngtcp2_crypto_gnutls_configure_server_session(s) != 0) {
     gnutls_deinit(s);
     return zq_error(ZQUIC_ERR_TLS, "ngtcp2_crypto_gnutls_configure_server_session failed");
@@ -102,12 +154,13 @@ int zq_tls_session_server(zq_tls_server *tls, const zq_alpn_list *alpn,
 }
 
 int zq_tls_session_client(gnutls_certificate_credentials_t cred, const zq_alpn_list *alpn,
-                          const char *sni, bool verify, ngtcp2_crypto_conn_ref *ref,
-                          gnutls_session_t *out) {
+                          const char *sni, bool verify, const char *priority,
+                          ngtcp2_crypto_conn_ref *ref, gnutls_session_t *out) {
   gnutls_session_t s;
   int rc = gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA);
   if (rc < 0) return zq_error(ZQUIC_ERR_TLS, "gnutls_init: %s", gnutls_strerror(rc));
-  if ((rc = gnutls_priority_set_direct(s, quic_priority, NULL)) < 0 ||
+  if ((rc = gnutls_priority_set_direct(s, priority && *priority ? priority : quic_priority,
+                                       NULL)) < 0 ||
       (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0 ||
       (rc = set_alpn(s, alpn, 0)) < 0) {
     gnutls_deinit(s);
@@ -116,7 +169,7 @@ int zq_tls_session_client(gnutls_certificate_credentials_t cred, const zq_alpn_l
   /* SNI carries names only (RFC 6066 forbids IP literals); verification checks either. */
   if (!zq_host_is_ip(sni))
     gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni, strlen(sni));
-  if (verify) gnutls_session_set_verify_cert(s, sni, 0);
+  if (verify) gnutls_session_set_verify_cert(s, sni, 0); /* keeps `sni`: it must outlive `s` */
   if (ngtcp2_crypto_gnutls_configure_client_session(s) != 0) {
     gnutls_deinit(s);
     return zq_error(ZQUIC_ERR_TLS, "ngtcp2_crypto_gnutls_configure_client_session failed");

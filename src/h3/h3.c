@@ -411,6 +411,14 @@ void zq_h3_free(zquic_connection *conn) {
   free(h3);
 }
 
+void zq_h3_early_data_rejected(zquic_connection *conn) {
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &conn->h3_streams) {
+    zq_container_of(n, zq_h3_stream, node)->early_rejected = true;
+  }
+  zq_h3_free(conn); /* handshake_completed attaches a new session */
+}
+
 void zq_h3_free_abandoned(zquic_connection *conn) {
   zq_list_node *n, *tmp;
   zq_list_for_each_safe(n, tmp, &conn->h3_streams) {

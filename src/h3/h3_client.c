@@ -90,6 +90,9 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
 
 /* The request's failure, if it has one: reset, or its connection closed. */
 static int request_failure(zq_h3_stream *st) {
+  if (st->early_rejected)
+    return zq_error(ZQUIC_ERR_EARLY_DATA_REJECTED,
+                    "the server refused 0-RTT: send the request again");
   if (st->reset)
     return zq_error(ZQUIC_ERR_STREAM_RESET, "request reset by peer (HTTP/3 error 0x%llx)",
                     (unsigned long long)st->reset_code);

@@ -38,7 +38,7 @@ typedef struct zq_h3_stream {
   zq_fields headers;  /* request headers (server) or response headers (client) */
   zq_fields trailers; /* received trailers */
   int status;         /* client: final response status */
-  bool headers_done, trailers_phase, fin_received, closed, reset;
+  bool headers_done, trailers_phase, fin_received, closed, reset, early_rejected;
   uint64_t reset_code;
   zq_buf rx;           /* client: response body bytes waiting to be read */
   zq_buf tx;           /* body bytes given or about to be given to nghttp3, kept until acked */
