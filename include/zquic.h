@@ -467,6 +467,217 @@ ZQUIC_API int zquic_poll_events(zquic_context *ctx, zquic_event *events, size_t 
 ZQUIC_API int zquic_connect_async(zquic_context *ctx, const char *address,
                                   const zquic_connect_options *opts, zquic_connection **out);
 
+/* ============================================================================================= */
+/* ZCrypto: signatures, key exchange and hashes                                                  */
+/* ============================================================================================= */
+/*
+ * Ed25519, X25519, BLAKE2b and randomness come from libsodium, secp256k1 from libsecp256k1,
+ * SHA-2/SHA-3/Keccak from nettle, BLAKE3 is zquic's own (portable, SSE4.1, AVX2 and AVX-512 code
+ * chosen at run time). No function here needs a context; all are thread-safe.
+ *
+ * Buffers: inputs are (pointer, length); outputs are (pointer, capacity) plus, where the size
+ * varies, a size_t out-parameter receiving the bytes written. A capacity smaller than the result,
+ * an input of the wrong length, a NULL pointer or an unknown algorithm is
+ * ZQUIC_ERR_INVALID_ARGUMENT; nothing is written then. Key bytes that are not a valid key are
+ * ZQUIC_ERR_INVALID_KEY; a signature that does not verify (including a malformed one) is
+ * ZQUIC_ERR_BAD_SIGNATURE. The caller owns every buffer; the library keeps no pointer after
+ * returning and wipes its own copies of secrets.
+ *
+ * Keys: every secret key is 32 bytes (Ed25519 seed, secp256k1 scalar, X25519 scalar). Public
+ * keys: Ed25519 32 bytes, secp256k1 33 (compressed; 65-byte uncompressed accepted on input),
+ * X25519 32.
+ */
+
+/* Key types (values of the original API). */
+#define ZQUIC_KEY_ED25519 1
+#define ZQUIC_KEY_SECP256K1 2
+#define ZQUIC_KEY_X25519 3
+
+/* Hash algorithms (the first three are the original API's). */
+#define ZQUIC_HASH_BLAKE3 1      /* 32-byte default output; any length via the BLAKE3 calls */
+#define ZQUIC_HASH_SHA256 2
+#define ZQUIC_HASH_SHA3_256 3    /* FIPS 202 */
+#define ZQUIC_HASH_BLAKE2B_256 4 /* BLAKE2b, unkeyed, 32-byte output */
+#define ZQUIC_HASH_KECCAK256 5   /* Ethereum's Keccak-256 (padding 0x01, not SHA3's 0x06) */
+#define ZQUIC_HASH_SHA512 6      /* 64-byte output */
+
+/* secp256k1 signature encodings. */
+#define ZQUIC_SIG_COMPACT 1     /* 64 bytes r||s, big-endian, low-S */
+#define ZQUIC_SIG_DER 2         /* ASN.1 DER, at most 72 bytes, low-S */
+#define ZQUIC_SIG_RECOVERABLE 3 /* 65 bytes r||s||v, v = recovery id 0..3 (27..30 accepted) */
+
+#define ZQUIC_CRYPTO_SECRET_KEY_LEN 32
+#define ZQUIC_ED25519_PUBLIC_KEY_LEN 32
+#define ZQUIC_ED25519_SIGNATURE_LEN 64
+#define ZQUIC_SECP256K1_PUBLIC_KEY_LEN 33 /* compressed */
+#define ZQUIC_SECP256K1_UNCOMPRESSED_PUBLIC_KEY_LEN 65
+#define ZQUIC_SECP256K1_SIGNATURE_LEN 64
+#define ZQUIC_SECP256K1_DER_SIGNATURE_MAX_LEN 72
+#define ZQUIC_SECP256K1_RECOVERABLE_SIGNATURE_LEN 65
+#define ZQUIC_X25519_KEY_LEN 32
+#define ZQUIC_CRYPTO_PUBLIC_KEY_MAX_LEN 65 /* room for any public key */
+#define ZQUIC_CRYPTO_SIGNATURE_MAX_LEN 72  /* room for any signature */
+#define ZQUIC_HASH_MAX_LEN 64              /* room for any default-length digest */
+#define ZQUIC_ETH_ADDRESS_LEN 20
+#define ZQUIC_ETH_ADDRESS_TEXT_LEN 43 /* "0x" + 40 hex digits + NUL */
+
+/* Initialise libsodium and the secp256k1 context and pick the BLAKE3 code path. Optional: every
+ * other function does it on first use. Idempotent and thread-safe. ZQUIC_ERR_INTERNAL when a
+ * library below fails to initialise (then every crypto call fails the same way). */
+ZQUIC_API int zquic_crypto_init(void);
+
+/* Fill buf[0..len) with unpredictable bytes from the operating system (libsodium). */
+ZQUIC_API int zquic_crypto_random(void *buf, size_t len);
+/* Overwrite len bytes with zeros in a way the compiler does not remove. NULL or 0 is a no-op. */
+ZQUIC_API void zquic_crypto_memzero(void *buf, size_t len);
+
+/* --- keys and signatures -------------------------------------------------------------------- */
+
+/* New random key pair of `key_type`. Writes the 32-byte secret to secret_key (capacity
+ * secret_cap >= 32; *secret_len = 32) and the public key to public_key (capacity public_cap >= 32,
+ * or 33 for secp256k1; *public_len = bytes written). The caller owns both and should wipe the
+ * secret with zquic_crypto_memzero when done. */
+ZQUIC_API int zquic_crypto_keygen(int key_type, uint8_t *secret_key, size_t secret_cap,
+                                  size_t *secret_len, uint8_t *public_key, size_t public_cap,
+                                  size_t *public_len);
+
+/* Deterministic key pair from a 32-byte seed: the seed *is* the secret key, so this derives the
+ * public key from a secret. secp256k1: a seed that is 0 or >= the group order is
+ * ZQUIC_ERR_INVALID_KEY. Writes the public key as zquic_crypto_keygen does. */
+ZQUIC_API int zquic_crypto_keygen_from_seed(int key_type, const uint8_t *seed, size_t seed_len,
+                                            uint8_t *public_key, size_t public_cap,
+                                            size_t *public_len);
+
+/* Sign msg[0..msg_len) (msg may be NULL when msg_len is 0).
+ *   Ed25519: secret_key is the 32-byte seed, or libsodium's 64-byte form seed||public (faster:
+ *            no key derivation per call); 64-byte signature (RFC 8032).
+ *   secp256k1: signs SHA-256(msg) with ECDSA, RFC 6979 nonces, low-S; 64-byte compact signature.
+ *            For another digest (Keccak-256, double SHA-256) or encoding use
+ *            zquic_crypto_secp256k1_sign.
+ *   X25519 cannot sign: ZQUIC_ERR_INVALID_ARGUMENT.
+ * sig_cap >= 64; *sig_len = 64. */
+ZQUIC_API int zquic_crypto_sign(int key_type, const uint8_t *secret_key, size_t secret_len,
+                                const void *msg, size_t msg_len, uint8_t *sig, size_t sig_cap,
+                                size_t *sig_len);
+
+/* Verify a signature made by zquic_crypto_sign. ZQUIC_OK when valid, ZQUIC_ERR_BAD_SIGNATURE when
+ * not (tampered message, signature or wrong key), ZQUIC_ERR_INVALID_KEY when public_key is not a
+ * valid point. secp256k1: public_key 33 or 65 bytes; sig 64 bytes (compact), 65 (recoverable; v
+ * is ignored) or otherwise DER; high-S signatures are rejected. */
+ZQUIC_API int zquic_crypto_verify(int key_type, const uint8_t *public_key, size_t public_len,
+                                  const void *msg, size_t msg_len, const uint8_t *sig,
+                                  size_t sig_len);
+
+/* X25519 (RFC 7748): shared secret of our 32-byte secret and the peer's 32-byte public key into
+ * shared (shared_cap >= 32; *shared_len = 32). A low-order peer key gives an all-zero secret,
+ * refused with ZQUIC_ERR_INVALID_KEY. Hash the result (with both public keys) before using it as
+ * a key; wipe it after. */
+ZQUIC_API int zquic_crypto_x25519(const uint8_t *secret_key, size_t secret_len,
+                                  const uint8_t *peer_public, size_t peer_len, uint8_t *shared,
+                                  size_t shared_cap, size_t *shared_len);
+
+/* --- secp256k1 extras ------------------------------------------------------------------------ */
+
+/* ECDSA over a 32-byte digest the caller computed, in `format` (ZQUIC_SIG_*). Deterministic
+ * (RFC 6979) and low-S. sig_cap: 64 compact, 72 DER, 65 recoverable; *sig_len = bytes written. */
+ZQUIC_API int zquic_crypto_secp256k1_sign(const uint8_t *secret_key, size_t secret_len,
+                                          const uint8_t *digest, size_t digest_len, int format,
+                                          uint8_t *sig, size_t sig_cap, size_t *sig_len);
+
+/* Verify a signature in `format` over a 32-byte digest with a 33- or 65-byte public key.
+ * ZQUIC_ERR_BAD_SIGNATURE also for unparsable DER, r or s out of range, and high S. */
+ZQUIC_API int zquic_crypto_secp256k1_verify(const uint8_t *public_key, size_t public_len,
+                                            const uint8_t *digest, size_t digest_len,
+                                            const uint8_t *sig, size_t sig_len, int format);
+
+/* Public key that made a 65-byte recoverable signature over a 32-byte digest; compressed (33
+ * bytes) when `compressed` is non-zero, else 65 bytes. ZQUIC_ERR_BAD_SIGNATURE when no key
+ * recovers. */
+ZQUIC_API int zquic_crypto_secp256k1_recover(const uint8_t *digest, size_t digest_len,
+                                             const uint8_t *sig, size_t sig_len, int compressed,
+                                             uint8_t *public_key, size_t public_cap,
+                                             size_t *public_len);
+
+/* Parse a 33- or 65-byte public key and write it compressed (33) or uncompressed (65).
+ * ZQUIC_ERR_INVALID_KEY when the bytes are not a point on the curve. */
+ZQUIC_API int zquic_crypto_secp256k1_pubkey_convert(const uint8_t *public_key, size_t public_len,
+                                                    int compressed, uint8_t *out, size_t out_cap,
+                                                    size_t *out_len);
+
+/* --- Ethereum and ENS ------------------------------------------------------------------------ */
+
+/* Ethereum address of a secp256k1 public key (33 or 65 bytes): the last 20 bytes of
+ * Keccak-256(x||y). `address` (cap >= 20) receives the bytes, `text` (cap >= 43) the EIP-55
+ * mixed-case checksum text "0x..." with a NUL; either may be NULL, not both. */
+ZQUIC_API int zquic_crypto_eth_address(const uint8_t *public_key, size_t public_len,
+                                       uint8_t *address, size_t address_cap, char *text,
+                                       size_t text_cap);
+
+/* EIP-55 checksum text of a 20-byte address into text (cap >= 43, NUL-terminated). */
+ZQUIC_API int zquic_crypto_eth_address_text(const uint8_t *address, size_t address_len,
+                                            char *text, size_t text_cap);
+
+/* ENS namehash (EIP-137) of a NUL-terminated, already normalised (ENSIP-15) name such as
+ * "vitalik.eth"; "" gives 32 zero bytes. node_cap >= 32. Empty labels ("a..eth") are
+ * ZQUIC_ERR_INVALID_ARGUMENT. */
+ZQUIC_API int zquic_crypto_ens_namehash(const char *name, uint8_t *node, size_t node_cap);
+
+/* --- hashes ---------------------------------------------------------------------------------- */
+
+/* Default digest length of `hash_type` (32, or 64 for SHA-512); 0 for an unknown type. */
+ZQUIC_API size_t zquic_crypto_hash_length(int hash_type);
+
+/* One-shot digest of data[0..len) into out (out_cap >= zquic_crypto_hash_length; *out_len =
+ * bytes written). data may be NULL when len is 0. */
+ZQUIC_API int zquic_crypto_hash(int hash_type, const void *data, size_t len, uint8_t *out,
+                                size_t out_cap, size_t *out_len);
+
+/* Streaming hash. Opaque, heap-allocated by the *_init functions: *out owns the state; release
+ * it with zquic_crypto_hash_free (which wipes it). A state is used by one thread at a time. */
+typedef struct zquic_crypto_hash_state zquic_crypto_hash_state;
+
+ZQUIC_API int zquic_crypto_hash_init(int hash_type, zquic_crypto_hash_state **out);
+/* BLAKE3 keyed hash (key_len must be 32) / key derivation with a NUL-terminated context string
+ * (hard-coded, globally unique, e.g. "zquic 2025-01-01 session tokens v1"). */
+ZQUIC_API int zquic_crypto_blake3_init_keyed(const uint8_t *key, size_t key_len,
+                                             zquic_crypto_hash_state **out);
+ZQUIC_API int zquic_crypto_blake3_init_derive_key(const char *context,
+                                                  zquic_crypto_hash_state **out);
+/* Absorb data[0..len). ZQUIC_ERR_STATE after a final call. */
+ZQUIC_API int zquic_crypto_hash_update(zquic_crypto_hash_state *state, const void *data,
+                                       size_t len);
+/* Write the default-length digest (out_cap >= zquic_crypto_hash_length; *out_len = written). The
+ * state is finished afterwards: update/final return ZQUIC_ERR_STATE; free it. */
+ZQUIC_API int zquic_crypto_hash_final(zquic_crypto_hash_state *state, uint8_t *out,
+                                      size_t out_cap, size_t *out_len);
+/* BLAKE3 states only: exactly out_len (>= 1) bytes of extended output; the first 32 equal the
+ * default digest. Finishes the state like zquic_crypto_hash_final. */
+ZQUIC_API int zquic_crypto_hash_final_xof(zquic_crypto_hash_state *state, uint8_t *out,
+                                          size_t out_len);
+/* Wipe and free. NULL is a no-op. */
+ZQUIC_API void zquic_crypto_hash_free(zquic_crypto_hash_state *state);
+
+/* One-shot BLAKE3: hash, keyed hash (32-byte key), derive_key (NUL-terminated context, key
+ * material), each writing exactly out_len >= 1 bytes of (extended) output. */
+ZQUIC_API int zquic_crypto_blake3(const void *data, size_t len, uint8_t *out, size_t out_len);
+ZQUIC_API int zquic_crypto_blake3_keyed(const uint8_t *key, size_t key_len, const void *data,
+                                        size_t len, uint8_t *out, size_t out_len);
+ZQUIC_API int zquic_crypto_blake3_derive_key(const char *context, const void *material,
+                                             size_t material_len, uint8_t *out, size_t out_len);
+/* Name of the BLAKE3 code path in use: "avx512", "avx2", "sse41" or "portable". Static. */
+ZQUIC_API const char *zquic_crypto_blake3_path(void);
+
+/* --- hex text (key files, signatures on the command line) ------------------------------------ */
+
+/* Lower-case hex of data[0..len) into text with a NUL (text_cap >= 2 * len + 1). */
+ZQUIC_API int zquic_crypto_hex_encode(const uint8_t *data, size_t len, char *text,
+                                      size_t text_cap);
+/* Decode hex text[0..text_len): surrounding ASCII whitespace and one "0x"/"0X" prefix are
+ * skipped; digits of either case; an odd digit count or any other character is
+ * ZQUIC_ERR_INVALID_ARGUMENT. *out_len = bytes written (out_cap must hold them). */
+ZQUIC_API int zquic_crypto_hex_decode(const char *text, size_t text_len, uint8_t *out,
+                                      size_t out_cap, size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif

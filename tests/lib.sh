@@ -43,7 +43,7 @@ wait_for_file() {
 wait_for_udp() {
   local i
   for i in $(seq 1 200); do
-    ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
+    [ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ] && return 0
     sleep 0.05
   done
   fail "nothing listens on UDP port $1"

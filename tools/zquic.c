@@ -21,6 +21,7 @@ static const cli_command commands[] = {
   {"serve", cmd_serve, "serve a directory over HTTP/3"},
   {"get", cmd_get, "fetch a URL over HTTP/3"},
   {"cert", cmd_cert, "make TLS certificates (cert gen)"},
+  {"crypto", cmd_crypto, "keys, signatures and hashes (ZCrypto)"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...) {

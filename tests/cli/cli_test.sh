@@ -96,7 +96,7 @@ port=$(cat "$WORK/node.port")
 grep -q "https://localhost:$port/" "$WORK/node.out" || fail "node did not print its URL"
 grep -q "zquic get --ca $state/cert.pem https://localhost:$port/" "$WORK/node.out" || fail "node did not print the get line"
 page=$("$ZQUIC" get --ca "$state/cert.pem" "https://localhost:$port/")
-echo "$page" | grep -q "zquic node" || fail "node page: $page"
+grep -q "zquic node" <<<"$page" || fail "node page: $page"
 fingerprint=$(sha256sum "$state/cert.pem")
 kill -TERM "$node_pid"
 for i in $(seq 1 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.05; done

@@ -9,7 +9,7 @@ make_file "$WORK/www/big.bin" 3000000
 echo "index" >"$WORK/www/index.html"
 get() { "$ZQUIC" get --ca "$CERTS/ca.pem" "$@"; }
 summary() { grep '^quic: ' "$WORK/err" || fail "no summary line: $(cat "$WORK/err")"; }
-expect() { summary | grep -q "$1" || fail "summary lacks '$1': $(summary)"; }
+expect() { grep -q "$1" <<<"$(summary)" || fail "summary lacks '$1': $(summary)"; }
 
 start_zquic_serve "$WORK/www" --retry --0rtt --qlog-dir "$WORK/qlog"
 url=https://localhost:$ZQ_PORT
