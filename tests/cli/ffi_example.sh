@@ -32,3 +32,19 @@ start_zquic_serve "$WORK/www"
 grep -q "status 200" "$WORK/ffi.out" || fail "no status 200"
 grep -q "body 4 bytes" "$WORK/ffi.out" || fail "wrong body size: $(cat "$WORK/ffi.out")"
 pass "ffi_test against the installed library"
+
+# The CMake package: a consumer project finds zquic with find_package and links zquic::zquic.
+mkdir -p "$WORK/consumer"
+cat >"$WORK/consumer/CMakeLists.txt" <<CMK
+cmake_minimum_required(VERSION 3.20)
+project(consumer C)
+find_package(zquic 0.1 REQUIRED)
+add_executable(ffi_test $ZQUIC_SOURCE_DIR/examples/ffi_test.c)
+target_link_libraries(ffi_test PRIVATE zquic::zquic)
+CMK
+cmake -S "$WORK/consumer" -B "$WORK/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_C_FLAGS="$san" >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; fail "find_package(zquic)"; }
+cmake --build "$WORK/consumer/build" >>"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; fail "consumer build"; }
+LD_LIBRARY_PATH=$(dirname "$lib") "$WORK/consumer/build/ffi_test" "localhost:$ZQ_PORT" "$CERTS/ca.pem" / \
+  >"$WORK/ffi2.out" 2>&1 || { cat "$WORK/ffi2.out"; fail "CMake-built ffi_test failed"; }
+pass "find_package(zquic) consumer"
