@@ -205,6 +205,8 @@ void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *r
 void zq_conn_abort(zquic_connection *conn); /* context teardown: free without goodbye */
 int zq_conn_check_open(zquic_connection *conn); /* ZQUIC_OK or a closed-state error (set) */
 ngtcp2_tstamp zq_conn_ts(void);
+/* "addr:port" of the peer on the connection's current path (it changes with migration). */
+const char *zq_conn_peer(zquic_connection *conn);
 
 /* ---- streams (stream.c) ---- */
 struct zquic_stream {

@@ -6,8 +6,9 @@
 #   upload          20 MiB client -> server on a raw stream (C API, net_upload), same impairments,
 #                   checked with SHA-256 on the server
 #   blackhole       a 2 s blackhole mid-download (shorter than the 30 s idle timeout) is survived
-#   rebind          NAT rebinding mid-download: the server must follow the client to its new port
-#                   (ngtcp2 validates the new path); the old port is dead
+#   rebind          NAT rebinding mid-download and mid-upload: the server must follow the client to
+#                   its new port (ngtcp2 validates the new path; the old port is dead), and see
+#                   later requests as coming from there
 #   corrupt         2% of datagrams get a bit flipped: discarded without harm, the server serves on
 #   interop-gtlsserver  zquic get <- ngtcp2's gtlsserver through loss + reordering
 #   interop-gtlsclient  ngtcp2's gtlsclient -> zquic serve through loss + reordering
@@ -73,7 +74,7 @@ blackhole)
   ;;
 rebind)
   make_file "$WORK/www/big.bin" $((MIB << 20))
-  start_zquic_serve "$WORK/www"
+  start_zquic_serve "$WORK/www" --log-level info
   start_relay "$ZQ_PORT" -down-rate 50mbit -rebind-after 1s -seed 14
   get_through_relay "download across a NAT rebinding" 60
   grep -q "NAT rebinding: upstream source" "$RELAY_ERR" || fail "the relay never rebound"
@@ -82,6 +83,36 @@ rebind)
   # running transfer, and everything after it reached the client only because the server moved
   # to the new path.
   expect_stat_positive down other "rebind"
+
+  # Two requests in a row on one connection (quic-go's h3-get), the rebinding during the first:
+  # the server must attribute the second to the client's new address (what
+  # zquic_h3_exchange_peer reports and `zquic serve` logs), not to the address the connection
+  # started from.
+  start_relay "$ZQ_PORT" -down-rate 50mbit -rebind-after 1s -seed 18
+  timed "h3-get, 2 requests on one connection across a rebinding" 60 "$PEERS_BIN/h3-get" -q \
+    -ca "$CERTS/ca.pem" -n 2 -c 1 -timeout 30s "https://localhost:$RELAY_PORT/big.bin" ||
+    fail "h3-get across a rebinding failed"
+  read -r old_port new_port < <(sed -nE \
+    's/.*NAT rebinding: upstream source 127\.0\.0\.1:([0-9]+) -> 127\.0\.0\.1:([0-9]+).*/\1 \2/p' "$RELAY_ERR")
+  [ -n "$new_port" ] || fail "the relay never rebound"
+  stop_relay
+  grep "GET /big.bin" "$WORK/serve.out" | sed 's/^/  serve: /'
+  grep -q "127.0.0.1:$old_port \"GET /big.bin\" 200" "$WORK/serve.out" ||
+    fail "first request not logged from the original address $old_port"
+  grep -q "127.0.0.1:$new_port \"GET /big.bin\" 200" "$WORK/serve.out" ||
+    fail "second request not logged from the client's new address $new_port (stale peer address after migration)"
+
+  # The other direction: an upload whose client moves mid-transfer.
+  uploader=$ZQUIC_BUILD_DIR/tests/net_upload
+  "$uploader" serve "$WORK/echo.port" >"$WORK/echo.log" 2>&1 &
+  PIDS+=($!)
+  wait_for_file "$WORK/echo.port"
+  start_relay "$(cat "$WORK/echo.port")" -up-rate 50mbit -rebind-after 1s -seed 19
+  timed "upload $MIB MiB across a NAT rebinding" 60 "$uploader" upload "127.0.0.1:$RELAY_PORT" "$MIB" ||
+    fail "upload across a rebinding failed"
+  grep -q "NAT rebinding: upstream source" "$RELAY_ERR" || fail "the relay never rebound (upload)"
+  stop_relay
+  expect_stat_positive down other "rebind (upload)"
   ;;
 corrupt)
   make_file "$WORK/www/big.bin" $((MIB << 20))
