@@ -11,6 +11,8 @@ start_relay() {
   local target=$1; shift
   RELAY_OUT=$WORK/relay.$RANDOM.out
   RELAY_ERR=$RELAY_OUT.err
+  : >"$RELAY_OUT"
+  : >"$RELAY_ERR" # exists before the polling below, whenever the relay gets to open it
   "$PEERS_BIN/udp-impair" -listen 127.0.0.1:0 -target "127.0.0.1:$target" -duration 150s "$@" \
     >"$RELAY_OUT" 2>"$RELAY_ERR" &
   RELAY_PID=$!
