@@ -118,6 +118,7 @@ typedef struct zq_endpoint {
   int fd;
   uv_poll_t poll;
   bool poll_started, want_writable, closing;
+  bool pktinfo;              /* wildcard-bound server: per-datagram local address (endpoint.c) */
   zq_addr local;
   zq_cidmap cids;            /* Destination CID -> connection */
   struct zquic_server *server; /* NULL for a client endpoint */
@@ -125,6 +126,8 @@ typedef struct zq_endpoint {
 } zq_endpoint;
 
 int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep);
+/* Servers on a wildcard address: learn each datagram's destination and answer from it. */
+int zq_endpoint_want_pktinfo(zq_endpoint *ep);
 int zq_endpoint_start(zq_endpoint *ep);   /* loop thread */
 void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later */
 /* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */

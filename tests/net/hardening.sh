@@ -5,6 +5,7 @@
 #   port-in-use   zquic serve on a port another socket holds: bind + "Address already in use"
 #   unresolvable  zquic get to a name no resolver knows, inside a network namespace of our own
 #                 whose resolv.conf points at 127.0.0.1, so the lookup never leaves the machine
+#   wildcard-bind a server on 0.0.0.0 / [::] reached at 127.0.0.2 answers from that address
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
 case_name=${1:?case}
@@ -75,6 +76,25 @@ EOF
   grep -q "$host" "$WORK/err" || fail "unresolvable: message does not name the host"
   grep -qi "resolve" "$WORK/err" || fail "unresolvable: message does not say the name did not resolve"
   [ "$(sha256sum </etc/resolv.conf)" = "$host_resolv" ] || fail "the host's /etc/resolv.conf changed"
+  ;;
+wildcard-bind)
+  # A server bound to the wildcard address, reached at another of the machine's addresses
+  # (127.0.0.2: all of 127/8 is on lo). Its answers must come from the address the client sent
+  # to, or the client drops them as coming from an unknown path: an IPv4 socket (0.0.0.0) and a
+  # dual-stack one ([::], IPv4 clients as v4-mapped addresses), each also at 127.0.0.1.
+  mkdir -p "$WORK/www"
+  echo "any address" >"$WORK/www/index.html"
+  for listen in 0.0.0.0:0 "[::]:0"; do
+    start_zquic_serve "$WORK/www" --listen "$listen"
+    for addr in 127.0.0.2 127.0.0.1; do
+      rc=0
+      out=$(timeout 10 "$ZQUIC" get --timeout 3000 --sni localhost --ca "$CERTS/ca.pem" \
+        "https://$addr:$ZQ_PORT/index.html" 2>"$WORK/err") || rc=$?
+      [ "$rc" = 0 ] && [ "$out" = "any address" ] ||
+        fail "server on $listen reached at $addr: exit $rc, '$out' $(cat "$WORK/err")"
+      echo "  server on $listen reached at $addr: ok"
+    done
+  done
   ;;
 *) fail "unknown case $case_name" ;;
 esac
