@@ -297,6 +297,21 @@ void zq_conn_fill_settings(zquic_context *ctx, ngtcp2_settings *settings,
   params->active_connection_id_limit = 7;
 }
 
+const char *zq_conn_peer(zquic_connection *conn) {
+  /* ngtcp2 moves a connection to a new path when the peer's address changes (NAT rebinding,
+   * migration), so the address the connection started from can be stale: ask for the current
+   * one while the transport exists. */
+  if (conn->qc) {
+    const ngtcp2_path *path = ngtcp2_conn_get_path(conn->qc);
+    if (path->remote.addrlen > 0 && path->remote.addrlen <= sizeof(struct sockaddr_storage)) {
+      zq_addr remote = {.len = path->remote.addrlen};
+      memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
+      zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
+    }
+  }
+  return conn->peer_text;
+}
+
 zquic_connection *zq_conn_alloc(zquic_context *ctx) {
   zquic_connection *conn = calloc(1, sizeof(*conn));
   if (!conn) return NULL;

@@ -6,6 +6,11 @@
  * in batches with recvmmsg, routed by Destination Connection ID through ep->cids, and anything
  * unknown that looks like a new Initial goes to the server's accept path. ECN bits are read from
  * IP_TOS/IPV6_TCLASS control messages so ngtcp2 can validate ECN.
+ *
+ * A server socket bound to a wildcard address (0.0.0.0, [::]) also asks for each datagram's
+ * destination address (IP_PKTINFO/IPV6_PKTINFO): it becomes the local half of the ngtcp2 path,
+ * and replies are sent from it. Otherwise the kernel picks the source by route, and a client that
+ * wrote to another of the machine's addresses would drop the answers as coming from a stranger.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +33,24 @@ static int set_recv_ecn(int fd, int family) {
     setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
   }
   return 0;
+}
+
+static bool is_wildcard(const zq_addr *addr) {
+  if (addr->ss.ss_family == AF_INET6)
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)(const void *)&addr->ss)->sin6_addr);
+  return ((const struct sockaddr_in *)(const void *)&addr->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+int zq_endpoint_want_pktinfo(zq_endpoint *ep) {
+  if (!is_wildcard(&ep->local)) return ZQUIC_OK; /* the bound address is the only source */
+  int on = 1;
+  /* On a dual-stack socket IPV6_PKTINFO also covers IPv4 datagrams (as v4-mapped addresses). */
+  int rc = ep->local.ss.ss_family == AF_INET6
+             ? setsockopt(ep->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))
+             : setsockopt(ep->fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+  if (rc != 0) return zq_error(ZQUIC_ERR_SOCKET, "setsockopt(PKTINFO): %s", strerror(errno));
+  ep->pktinfo = true;
+  return ZQUIC_OK;
 }
 
 int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep) {
@@ -65,19 +88,38 @@ int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *
   return ZQUIC_OK;
 }
 
-static uint32_t ecn_from_cmsg(struct msghdr *msg) {
+/* The ECN bits and (with pktinfo) the destination address of a received datagram, as a socket
+ * address with the endpoint's port in *dst. Returns the ECN bits; *have_dst says whether *dst was
+ * filled. */
+static uint32_t parse_cmsgs(const zq_endpoint *ep, struct msghdr *msg, zq_addr *dst,
+                            bool *have_dst) {
+  uint32_t ecn = 0;
+  *have_dst = false;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) ||
-        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)) {
-      if (c->cmsg_len >= CMSG_LEN(sizeof(int)) && c->cmsg_level == IPPROTO_IPV6) {
-        int v;
-        memcpy(&v, CMSG_DATA(c), sizeof(v));
-        return (uint32_t)v & 0x3;
-      }
-      return (uint32_t)(*(uint8_t *)CMSG_DATA(c)) & 0x3;
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+      ecn = (uint32_t)(*(uint8_t *)CMSG_DATA(c)) & 0x3;
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+               c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int v;
+      memcpy(&v, CMSG_DATA(c), sizeof(v));
+      ecn = (uint32_t)v & 0x3;
+    } else if (ep->pktinfo && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+               ep->local.ss.ss_family == AF_INET) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      *dst = ep->local;
+      ((struct sockaddr_in *)(void *)&dst->ss)->sin_addr = pi.ipi_addr;
+      *have_dst = true;
+    } else if (ep->pktinfo && c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+               ep->local.ss.ss_family == AF_INET6) {
+      struct in6_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      *dst = ep->local;
+      ((struct sockaddr_in6 *)(void *)&dst->ss)->sin6_addr = pi.ipi6_addr;
+      *have_dst = true;
     }
   }
-  return 0;
+  return ecn;
 }
 
 static bool server_speaks(const zquic_server *srv, uint32_t version) {
@@ -86,15 +128,15 @@ static bool server_speaks(const zquic_server *srv, uint32_t version) {
   return false;
 }
 
-static void dispatch(zq_endpoint *ep, const struct sockaddr_storage *from, socklen_t fromlen,
-                     const uint8_t *pkt, size_t len, uint32_t ecn) {
+static void dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockaddr_storage *from,
+                     socklen_t fromlen, const uint8_t *pkt, size_t len, uint32_t ecn) {
   /* ngtcp2 asserts on empty input (Debian builds it with assertions on): anyone could stop the
    * whole process with one zero-length UDP datagram. */
   if (len == 0) return;
   ngtcp2_version_cid vc;
   int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, ZQ_CID_LEN);
   ngtcp2_path path = {
-    .local = {.addr = (ngtcp2_sockaddr *)&ep->local.ss, .addrlen = ep->local.len},
+    .local = {.addr = (ngtcp2_sockaddr *)(uintptr_t)&local->ss, .addrlen = local->len},
     .remote = {.addr = (ngtcp2_sockaddr *)(uintptr_t)from, .addrlen = fromlen},
   };
   if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
@@ -133,7 +175,7 @@ struct inject_args {
 
 static int inject_on_loop(void *arg) {
   struct inject_args *a = arg;
-  if (!a->ep->closing) dispatch(a->ep, a->from, a->fromlen, a->pkt, a->len, 0);
+  if (!a->ep->closing) dispatch(a->ep, &a->ep->local, a->from, a->fromlen, a->pkt, a->len, 0);
   return 0;
 }
 
@@ -152,7 +194,7 @@ static void on_readable(zq_endpoint *ep) {
   struct iovec iov[RECV_BATCH];
   struct sockaddr_storage from[RECV_BATCH];
   union {
-    char buf[CMSG_SPACE(sizeof(int)) * 2];
+    char buf[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(struct in6_pktinfo))];
     struct cmsghdr align;
   } ctrl[RECV_BATCH];
   for (int round = 0; round < 64 && !ep->closing; round++) {
@@ -170,8 +212,11 @@ static void on_readable(zq_endpoint *ep) {
     int n = recvmmsg(ep->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return;
     for (int i = 0; i < n && !ep->closing; i++) {
-      uint32_t ecn = ecn_from_cmsg(&msgs[i].msg_hdr);
-      dispatch(ep, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i], msgs[i].msg_len, ecn);
+      zq_addr dst;
+      bool have_dst;
+      uint32_t ecn = parse_cmsgs(ep, &msgs[i].msg_hdr, &dst, &have_dst);
+      dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i],
+               msgs[i].msg_len, ecn);
     }
     if (n < RECV_BATCH) return;
   }
@@ -234,19 +279,20 @@ int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *da
   if (ep->fd < 0) return ZQUIC_ERR_CLOSED;
   struct iovec iov = {(void *)(uintptr_t)data, len};
   union {
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
     struct cmsghdr align;
   } ctrl;
+  memset(&ctrl, 0, sizeof(ctrl));
   struct msghdr msg = {0};
   msg.msg_name = path->remote.addr;
   msg.msg_namelen = path->remote.addrlen;
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
+  msg.msg_control = ctrl.buf;
+  msg.msg_controllen = sizeof(ctrl.buf);
+  size_t used = 0;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   if (ecn) {
-    memset(&ctrl, 0, sizeof(ctrl));
-    msg.msg_control = ctrl.buf;
-    msg.msg_controllen = sizeof(ctrl.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     int tos = (int)ecn;
     if (ep->local.ss.ss_family == AF_INET6 && path->remote.addr->sa_family == AF_INET6) {
       c->cmsg_level = IPPROTO_IPV6;
@@ -257,7 +303,35 @@ int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *da
     }
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &tos, sizeof(tos));
+    used += CMSG_SPACE(sizeof(int));
+    c = CMSG_NXTHDR(&msg, c);
   }
+  /* Answer from the address the peer wrote to (see the top of this file). An unspecified one
+   * would leave the choice to the kernel anyway, and Linux refuses it for v4-mapped peers. */
+  zq_addr local = {.len = path->local.addrlen};
+  if (ep->pktinfo && path->local.addrlen <= sizeof(local.ss))
+    memcpy(&local.ss, path->local.addr, path->local.addrlen);
+  if (ep->pktinfo && local.ss.ss_family == ep->local.ss.ss_family && !is_wildcard(&local)) {
+    if (ep->local.ss.ss_family == AF_INET6) {
+      struct in6_pktinfo pi = {
+        .ipi6_addr = ((const struct sockaddr_in6 *)(const void *)path->local.addr)->sin6_addr};
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(pi));
+      memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+      used += CMSG_SPACE(sizeof(pi));
+    } else {
+      struct in_pktinfo pi = {
+        .ipi_spec_dst = ((const struct sockaddr_in *)(const void *)path->local.addr)->sin_addr};
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(pi));
+      memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+      used += CMSG_SPACE(sizeof(pi));
+    }
+  }
+  msg.msg_controllen = used;
+  if (!used) msg.msg_control = NULL;
   for (;;) {
     ssize_t n = sendmsg(ep->fd, &msg, MSG_DONTWAIT);
     if (n >= 0) return ZQUIC_OK;

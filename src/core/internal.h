@@ -133,6 +133,7 @@ typedef struct zq_endpoint {
   int fd;
   uv_poll_t poll;
   bool poll_started, want_writable, closing;
+  bool pktinfo;              /* wildcard-bound server: per-datagram local address (endpoint.c) */
   zq_addr local;
   zq_cidmap cids;            /* Destination CID -> connection */
   struct zquic_server *server; /* NULL for a client endpoint */
@@ -140,6 +141,8 @@ typedef struct zq_endpoint {
 } zq_endpoint;
 
 int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep);
+/* Servers on a wildcard address: learn each datagram's destination and answer from it. */
+int zq_endpoint_want_pktinfo(zq_endpoint *ep);
 int zq_endpoint_start(zq_endpoint *ep);   /* loop thread */
 void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later */
 /* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */
@@ -288,6 +291,8 @@ void zq_conn_close_now(zquic_connection *conn, uint64_t app_error, const char *r
 void zq_conn_abort(zquic_connection *conn); /* context teardown: free without goodbye */
 int zq_conn_check_open(zquic_connection *conn); /* ZQUIC_OK or a closed-state error (set) */
 ngtcp2_tstamp zq_conn_ts(void);
+/* "addr:port" of the peer on the connection's current path (it changes with migration). */
+const char *zq_conn_peer(zquic_connection *conn);
 
 /* ---- client connections (client.c) ---- */
 /* Create the ngtcp2/TLS state of an allocated client connection and send its first flight

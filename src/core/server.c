@@ -119,6 +119,10 @@ ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config 
   if ((rc = zq_endpoint_open(ctx, &bind_addr, &srv->ep)) != 0) goto err;
   srv->ep.server = srv;
   srv->ep.on_closed = free_server_memory;
+  if ((rc = zq_endpoint_want_pktinfo(&srv->ep)) != 0) {
+    zq_endpoint_close(&srv->ep); /* never started: closes and frees synchronously */
+    return rc;
+  }
   pthread_mutex_lock(&ctx->lock);
   rc = zq_ctx_call(ctx, start_on_loop, srv);
   pthread_mutex_unlock(&ctx->lock);

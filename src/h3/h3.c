@@ -82,7 +82,7 @@ zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_clien
   st->is_client = is_client;
   zq_buf_init(&st->rx);
   zq_buf_init(&st->tx);
-  snprintf(st->peer, sizeof(st->peer), "%s", conn->peer_text);
+  snprintf(st->peer, sizeof(st->peer), "%s", zq_conn_peer(conn));
   zq_list_push_back(&conn->h3_streams, &st->node);
   return st;
 }
