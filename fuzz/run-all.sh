@@ -10,11 +10,12 @@ seconds=${2:?usage: run-all.sh BUILD_DIR SECONDS}
 here=$(cd "$(dirname "$0")" && pwd)
 fuzzdir=$(cd "$build" && pwd)/fuzz
 targets=(fuzz_server_datagram fuzz_h3_request fuzz_addr fuzz_url fuzz_secp256k1_der fuzz_public_key
-         fuzz_hex fuzz_blake3_stream)
+         fuzz_hex fuzz_blake3_stream fuzz_config)
 
 # Leaks are failures; the loop thread frees asynchronously, so only check at exit, not per input.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp}
 
 if [ ! -d "$fuzzdir/seeds" ]; then
   echo "run-all.sh: no generated seeds in $fuzzdir/seeds (build the fuzz_targets target)" >&2

@@ -116,3 +116,14 @@ void zq_server_stateless_reset(zq_endpoint *ep, const ngtcp2_path *path, const u
   ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(buf, sizeof(buf), token, rand, randlen);
   if (n > 0) zq_endpoint_send(ep, path, buf, (size_t)n, 0);
 }
+
+/* No room (max_connections) or not accepting: say so with CONNECTION_REFUSED at once instead of
+ * letting the client wait out its handshake timeout. Nothing is allocated for the attempt. */
+void zq_server_refuse(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
+                      const char *reason) {
+  uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
+  ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(
+    buf, sizeof(buf), hd->version, &hd->scid, &hd->dcid, NGTCP2_CONNECTION_REFUSED,
+    (const uint8_t *)reason, strlen(reason));
+  if (n > 0) zq_endpoint_send(ep, path, buf, (size_t)n, 0);
+}

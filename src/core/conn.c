@@ -354,7 +354,10 @@ static void fill_server_params(zquic_server *srv, const ngtcp2_pkt_hd *hd,
 int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
                            const zq_admission *adm, const uint8_t *pkt, size_t len, uint32_t ecn) {
   zquic_server *srv = ep->server;
-  if (!srv->accepting || srv->n_connections >= srv->max_connections) return ZQUIC_ERR_LIMIT;
+  if (!srv->accepting || srv->n_connections >= srv->max_connections) {
+    zq_server_refuse(ep, path, hd, srv->accepting ? "server is full" : "server is not accepting");
+    return ZQUIC_ERR_LIMIT;
+  }
   zquic_context *ctx = ep->ctx;
   zquic_connection *conn = zq_conn_alloc(ctx);
   if (!conn) return ZQUIC_ERR_NO_MEMORY;

@@ -165,6 +165,8 @@ typedef struct zq_admission {
 int zq_server_admit(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
                     zq_admission *out);
 void zq_server_send_new_token(zquic_connection *conn);
+void zq_server_refuse(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
+                      const char *reason);
 void zq_server_version_negotiation(zq_endpoint *ep, const ngtcp2_path *path,
                                    const ngtcp2_version_cid *vc);
 void zq_server_stateless_reset(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *dcid,

@@ -422,6 +422,41 @@ static void test_async_from_second_thread(void **state) {
   pair_stop(&p);
 }
 
+static void test_connection_limit(void **state) {
+  (void)state;
+  zquic_config cfg;
+  zquic_config_init(&cfg);
+  cfg.cert_file = cert_path("server-chain.pem");
+  cfg.key_file = cert_path("server.key");
+  cfg.alpn = "zq-test";
+  cfg.max_connections = 1;
+  zquic_context *sctx, *cctx = client_context();
+  ASSERT_OK(zquic_init(&cfg, &sctx));
+  zquic_server_config sc;
+  zquic_server_config_init(&sc);
+  sc.listen = "127.0.0.1:0";
+  zquic_server *srv;
+  ASSERT_OK(zquic_create_server(sctx, &sc, &srv));
+  char addr[64];
+  snprintf(addr, sizeof(addr), "localhost:%d", zquic_server_port(srv));
+  zquic_connection *first = NULL, *second = NULL;
+  ASSERT_OK(zquic_create_connection(cctx, addr, &first));
+  assert_int_equal(zquic_server_connection_count(srv), 1);
+  /* Full: refused at once with CONNECTION_REFUSED, not left to time out. */
+  int rc = zquic_create_connection(cctx, addr, &second);
+  assert_int_equal(rc, ZQUIC_ERR_HANDSHAKE);
+  assert_non_null(strstr(zquic_last_error(), "0x2"));
+  assert_non_null(strstr(zquic_last_error(), "server is full"));
+  zquic_close_connection(first);
+  /* Once the first one is gone there is room again. */
+  for (int i = 0; i < 100 && zquic_server_connection_count(srv) > 0; i++) usleep(10000);
+  ASSERT_OK(zquic_create_connection(cctx, addr, &second));
+  zquic_close_connection(second);
+  zquic_destroy(cctx);
+  zquic_server_free(srv);
+  zquic_destroy(sctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reset_and_stop_sending),
@@ -432,6 +467,7 @@ int main(void) {
     cmocka_unit_test(test_resumption_0rtt),
     cmocka_unit_test(test_qlog_json),
     cmocka_unit_test(test_async_from_second_thread),
+    cmocka_unit_test(test_connection_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
