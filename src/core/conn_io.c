@@ -258,21 +258,11 @@ void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t
 
 static bool send_pending(zquic_connection *conn) {
   if (!conn->pending_pkt || conn->pending_len == 0) return true;
-  if (zq_endpoint_send(conn->ep, &conn->pending_path.path, conn->pending_pkt, conn->pending_len,
-                       conn->pending_ecn) == ZQUIC_ERR_WOULD_BLOCK)
+  if (zq_endpoint_send_gso(conn->ep, &conn->pending_path.path, conn->pending_pkt,
+                           conn->pending_len, conn->pending_gso, conn->pending_ecn) ==
+      ZQUIC_ERR_WOULD_BLOCK)
     return false;
   conn->pending_len = 0;
-  return true;
-}
-
-static bool keep_pending(zquic_connection *conn, const ngtcp2_path *path, const uint8_t *pkt,
-                         size_t len, uint32_t ecn) {
-  if (!conn->pending_pkt && !(conn->pending_pkt = malloc(ZQ_MAX_UDP_PAYLOAD))) return false;
-  ngtcp2_path_storage_init(&conn->pending_path, path->local.addr, path->local.addrlen,
-                           path->remote.addr, path->remote.addrlen, NULL);
-  memcpy(conn->pending_pkt, pkt, len);
-  conn->pending_len = len;
-  conn->pending_ecn = ecn;
   return true;
 }
 
@@ -345,10 +335,11 @@ void zq_conn_flush(zquic_connection *conn) {
     zq_conn_close_now(conn, conn->h3 ? NGHTTP3_H3_NO_ERROR : conn->close_app_error, NULL);
     return;
   }
-  uint8_t buf[ZQ_MAX_UDP_PAYLOAD];
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_tstamp ts = zq_conn_ts();
+  zq_batch batch;
+  zq_batch_begin(conn, &batch);
   for (int budget = 0; budget < 4096; budget++) {
     int64_t id;
     int fin;
@@ -356,14 +347,16 @@ void zq_conn_flush(zquic_connection *conn) {
     nghttp3_ssize cnt = next_stream_data(conn, &id, &fin, vec, 16);
     if (cnt < 0) {
       set_close(conn, ZQUIC_ERR_PROTOCOL, "HTTP/3 error: %s", nghttp3_strerror((int)cnt));
+      zq_batch_end(conn, &batch);
       zq_conn_close_now(conn, NGHTTP3_H3_INTERNAL_ERROR, NULL);
       return;
     }
     uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE | (fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0);
     ngtcp2_ssize ndatalen = -1;
     ngtcp2_pkt_info pi;
-    ngtcp2_ssize nwrite = ngtcp2_conn_writev_stream(conn->qc, &ps.path, &pi, buf, sizeof(buf),
-                                                    &ndatalen, flags, id, vec, (size_t)cnt, ts);
+    ngtcp2_ssize nwrite = ngtcp2_conn_writev_stream(conn->qc, &ps.path, &pi, zq_batch_slot(&batch),
+                                                    ZQ_MAX_UDP_PAYLOAD, &ndatalen, flags, id, vec,
+                                                    (size_t)cnt, ts);
     if (nwrite < 0) {
       switch (nwrite) {
       case NGTCP2_ERR_STREAM_DATA_BLOCKED: stream_blocked(conn, id); continue;
@@ -374,6 +367,7 @@ void zq_conn_flush(zquic_connection *conn) {
         ngtcp2_ccerr_default(&cc);
         ngtcp2_ccerr_set_liberr(&cc, (int)nwrite, NULL, 0);
         set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC write error: %s", ngtcp2_strerror((int)nwrite));
+        zq_batch_end(conn, &batch);
         close_with(conn, &cc);
         return;
       }
@@ -383,12 +377,10 @@ void zq_conn_flush(zquic_connection *conn) {
     if (nwrite == 0) break;
     conn->stats.packets_sent++;
     conn->stats.bytes_sent += (uint64_t)nwrite;
-    if (zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)nwrite, pi.ecn) ==
-        ZQUIC_ERR_WOULD_BLOCK) {
-      keep_pending(conn, &ps.path, buf, (size_t)nwrite, pi.ecn);
+    if (zq_batch_add(conn, &batch, &ps.path, (size_t)nwrite, pi.ecn) == ZQUIC_ERR_WOULD_BLOCK)
       break;
-    }
   }
+  zq_batch_end(conn, &batch);
   ngtcp2_conn_update_pkt_tx_time(conn->qc, ts);
   zq_conn_maybe_key_update(conn);
   arm_timer(conn);

@@ -160,7 +160,8 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   zquic_context *ctx = calloc(1, sizeof(*ctx));
   if (!ctx) return zq_error(ZQUIC_ERR_NO_MEMORY, "zquic_init: out of memory");
   ctx->event_fd = -1;
-  int rc = copy_config(ctx, cfg);
+  ctx->send_batch = malloc(ZQ_BATCH_BYTES);
+  int rc = ctx->send_batch ? copy_config(ctx, cfg) : zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   if (rc == 0) rc = zq_events_init(ctx);
   if (rc) goto err_config;
   rc = gnutls_global_init();
@@ -203,6 +204,7 @@ err_sync:
   pthread_cond_destroy(&ctx->changed);
   gnutls_global_deinit();
 err_config:
+  free(ctx->send_batch);
   zq_events_free(ctx);
   free_config(ctx);
   free(ctx);
@@ -244,6 +246,7 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
   pthread_cond_destroy(&ctx->changed);
   gnutls_global_deinit();
   zq_events_free(ctx);
+  free(ctx->send_batch);
   free_config(ctx);
   free(ctx);
 }

@@ -15,10 +15,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 #define RECV_BATCH 16
 #define RECV_BUF 65536
@@ -65,10 +76,16 @@ int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *
     int v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr); /* [::] serves IPv4 too */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
   }
-  int bufsize = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+  /* The default 208 KiB drops datagrams at a few Gbit/s; the FORCE variants pass the sysctl caps
+   * when we may (CAP_NET_ADMIN), the plain ones are capped but still help. */
+  int bufsize = 8 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
   set_recv_ecn(fd, family);
+  int on = 1; /* receive coalesced datagrams (GRO); each carries its segment size */
+  setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
   if (bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0) {
     char text[80];
     zq_addr_format(bind_addr, text, sizeof(text));
@@ -92,10 +109,17 @@ int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *
  * address with the endpoint's port in *dst. Returns the ECN bits; *have_dst says whether *dst was
  * filled. */
 static uint32_t parse_cmsgs(const zq_endpoint *ep, struct msghdr *msg, zq_addr *dst,
-                            bool *have_dst) {
+                            bool *have_dst, size_t *gro_size) {
   uint32_t ecn = 0;
   *have_dst = false;
+  *gro_size = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size;
+      memcpy(&size, CMSG_DATA(c), sizeof(size));
+      if (size > 0) *gro_size = (size_t)size;
+      continue;
+    }
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
       ecn = (uint32_t)(*(uint8_t *)CMSG_DATA(c)) & 0x3;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
@@ -194,7 +218,7 @@ static void on_readable(zq_endpoint *ep) {
   struct iovec iov[RECV_BATCH];
   struct sockaddr_storage from[RECV_BATCH];
   union {
-    char buf[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    char buf[CMSG_SPACE(sizeof(int)) * 3 + CMSG_SPACE(sizeof(struct in6_pktinfo))];
     struct cmsghdr align;
   } ctrl[RECV_BATCH];
   for (int round = 0; round < 64 && !ep->closing; round++) {
@@ -214,9 +238,16 @@ static void on_readable(zq_endpoint *ep) {
     for (int i = 0; i < n && !ep->closing; i++) {
       zq_addr dst;
       bool have_dst;
-      uint32_t ecn = parse_cmsgs(ep, &msgs[i].msg_hdr, &dst, &have_dst);
-      dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i],
-               msgs[i].msg_len, ecn);
+      size_t gro;
+      uint32_t ecn = parse_cmsgs(ep, &msgs[i].msg_hdr, &dst, &have_dst, &gro);
+      /* A GRO buffer holds several datagrams of `gro` bytes (the last may be shorter). */
+      size_t total = msgs[i].msg_len, step = gro ? gro : total;
+      for (size_t off = 0; off < total && !ep->closing; off += step) {
+        size_t n = total - off < step ? total - off : step;
+        dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen,
+                 bufs[i] + off, n, ecn);
+      }
+      if (total == 0) dispatch(ep, &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i], 0, ecn);
     }
     if (n < RECV_BATCH) return;
   }
@@ -274,12 +305,12 @@ void zq_endpoint_close(zq_endpoint *ep) {
   }
 }
 
-int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
-                     uint32_t ecn) {
-  if (ep->fd < 0) return ZQUIC_ERR_CLOSED;
+static int send_one_msg(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                        size_t gso_size, uint32_t ecn) {
   struct iovec iov = {(void *)(uintptr_t)data, len};
   union {
-    char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+             CMSG_SPACE(sizeof(uint16_t))];
     struct cmsghdr align;
   } ctrl;
   memset(&ctrl, 0, sizeof(ctrl));
@@ -330,6 +361,15 @@ int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *da
       used += CMSG_SPACE(sizeof(pi));
     }
   }
+  if (gso_size && len > gso_size) {
+    c = (struct cmsghdr *)(void *)(ctrl.buf + used); /* every block above is CMSG_SPACE-aligned */
+    uint16_t segment = (uint16_t)gso_size;
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(segment));
+    memcpy(CMSG_DATA(c), &segment, sizeof(segment));
+    used += CMSG_SPACE(sizeof(segment));
+  }
   msg.msg_controllen = used;
   if (!used) msg.msg_control = NULL;
   for (;;) {
@@ -343,7 +383,31 @@ int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *da
       }
       return ZQUIC_ERR_WOULD_BLOCK;
     }
+    if (gso_size && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP)) return ZQUIC_ERR_UNSUPPORTED;
     /* ICMP errors (ECONNREFUSED...) and the like: the datagram is lost, QUIC recovers. */
     return ZQUIC_OK;
   }
+}
+
+int zq_endpoint_send_gso(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                         size_t gso_size, uint32_t ecn) {
+  if (ep->fd < 0) return ZQUIC_ERR_CLOSED;
+  if (gso_size && len > gso_size && !ep->no_gso) {
+    int rc = send_one_msg(ep, path, data, len, gso_size, ecn);
+    if (rc != ZQUIC_ERR_UNSUPPORTED) return rc;
+    ep->no_gso = true; /* this kernel or device cannot segment: never ask again */
+  }
+  if (!gso_size || len <= gso_size) return send_one_msg(ep, path, data, len, 0, ecn);
+  for (size_t off = 0; off < len; off += gso_size) {
+    size_t n = len - off < gso_size ? len - off : gso_size;
+    int rc = send_one_msg(ep, path, data + off, n, 0, ecn);
+    if (rc == ZQUIC_ERR_WOULD_BLOCK && off == 0) return rc;
+    if (rc == ZQUIC_ERR_WOULD_BLOCK) return ZQUIC_OK; /* the rest is lost; QUIC resends it */
+  }
+  return ZQUIC_OK;
+}
+
+int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                     uint32_t ecn) {
+  return zq_endpoint_send_gso(ep, path, data, len, 0, ecn);
 }

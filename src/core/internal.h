@@ -33,6 +33,8 @@
 #include "list.h"
 
 #define ZQ_MAX_UDP_PAYLOAD 1452
+#define ZQ_BATCH_MAX 64 /* packets per GSO sendmsg */
+#define ZQ_BATCH_BYTES (ZQ_BATCH_MAX * ZQ_MAX_UDP_PAYLOAD)
 #define ZQ_STREAM_SEND_BUFFER (1u << 20) /* bytes queued per stream before send blocks */
 #define ZQ_ALPN_MAX 8
 /* Every connection ID we issue has this length: short-header packets do not carry it. */
@@ -89,6 +91,7 @@ struct zquic_context {
   zq_list live;           /* every connection struct not yet freed, to free at destroy */
   uint8_t reset_secret[32]; /* stateless reset tokens of client connections */
   char *qlog_dir;
+  uint8_t *send_batch; /* ZQ_BATCH_BYTES: the write loop's GSO buffer (loop thread only) */
   /* the event queue (events.c) */
   zquic_event *events;
   size_t events_len, events_cap;
@@ -133,6 +136,7 @@ typedef struct zq_endpoint {
   int fd;
   uv_poll_t poll;
   bool poll_started, want_writable, closing;
+  bool no_gso;               /* the kernel refused UDP_SEGMENT once: one datagram per sendmsg */
   bool pktinfo;              /* wildcard-bound server: per-datagram local address (endpoint.c) */
   zq_addr local;
   zq_cidmap cids;            /* Destination CID -> connection */
@@ -148,6 +152,24 @@ void zq_endpoint_close(zq_endpoint *ep);  /* loop thread; on_closed runs later *
 /* Send one datagram; returns 0, or ZQUIC_ERR_WOULD_BLOCK when the socket buffer is full. */
 int zq_endpoint_send(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
                      uint32_t ecn);
+/* Send `len` bytes as packets of `gso_size` bytes (the last may be shorter) in one sendmsg;
+ * gso_size 0 = one datagram. Falls back to one sendmsg per packet where GSO is unavailable. */
+int zq_endpoint_send_gso(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *data, size_t len,
+                         size_t gso_size, uint32_t ecn);
+
+/* ---- GSO batches for the write loop (batch.c) ---- */
+typedef struct zq_batch {
+  uint8_t *buf;
+  size_t len, count, gso, max_count;
+  uint32_t ecn;
+  ngtcp2_path_storage path;
+} zq_batch;
+void zq_batch_begin(struct zquic_connection *conn, zq_batch *b);
+uint8_t *zq_batch_slot(zq_batch *b); /* where ngtcp2 writes the next packet */
+/* Account the packet just written at the slot; may send. ZQUIC_ERR_WOULD_BLOCK: stop writing. */
+int zq_batch_add(struct zquic_connection *conn, zq_batch *b, const ngtcp2_path *path, size_t len,
+                 uint32_t ecn);
+int zq_batch_end(struct zquic_connection *conn, zq_batch *b);
 /* Hand one datagram to the endpoint as if it had arrived from `from`, through the same dispatch
  * as the socket (on the loop thread, under the lock; waits for it). Lets fuzz targets and tests
  * drive a real server without sockets. Not exported. Call from outside the loop thread. */
@@ -219,8 +241,8 @@ struct zquic_connection {
   uv_poll_t timer_poll;
   bool io_started;
   int pending_closes;     /* libuv handles still closing after teardown */
-  uint8_t *pending_pkt;   /* one packet the socket refused (EAGAIN), sent first next time */
-  size_t pending_len;
+  uint8_t *pending_pkt;   /* a batch the socket refused (EAGAIN), sent first next time */
+  size_t pending_len, pending_gso;
   uint32_t pending_ecn;
   ngtcp2_path_storage pending_path;
   bool close_requested;   /* the user closed: the loop sends CONNECTION_CLOSE */
