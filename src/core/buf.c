@@ -10,8 +10,28 @@
 #include "zquic.h"
 
 void zq_buf_init(zq_buf *b) {
-  b->head = b->tail = NULL;
+  b->head = b->tail = b->spare = NULL;
   b->len = 0;
+}
+
+/* A chunk of at least `cap` bytes, the spare one when it fits. */
+static zq_buf_chunk *new_chunk(zq_buf *b, size_t cap) {
+  zq_buf_chunk *c;
+  if (b->spare && b->spare->cap >= cap) {
+    c = b->spare;
+    b->spare = NULL;
+  } else {
+    if (!(c = malloc(sizeof(*c) + cap))) return NULL;
+    c->cap = cap;
+  }
+  c->next = NULL;
+  c->start = c->end = 0;
+  return c;
+}
+
+static void drop_chunk(zq_buf *b, zq_buf_chunk *c) {
+  if (!b->spare && c->cap == ZQ_BUF_CHUNK) b->spare = c;
+  else free(c);
 }
 
 void zq_buf_clear(zq_buf *b) {
@@ -21,6 +41,7 @@ void zq_buf_clear(zq_buf *b) {
     free(c);
     c = next;
   }
+  free(b->spare);
   zq_buf_init(b);
 }
 
@@ -29,12 +50,8 @@ int zq_buf_append(zq_buf *b, const void *data, size_t len) {
   while (len > 0) {
     zq_buf_chunk *t = b->tail;
     if (!t || t->end == t->cap) {
-      size_t cap = len > ZQ_BUF_CHUNK ? len : ZQ_BUF_CHUNK;
-      zq_buf_chunk *c = malloc(sizeof(*c) + cap);
+      zq_buf_chunk *c = new_chunk(b, len > ZQ_BUF_CHUNK ? len : ZQ_BUF_CHUNK);
       if (!c) return ZQUIC_ERR_NO_MEMORY;
-      c->next = NULL;
-      c->cap = cap;
-      c->start = c->end = 0;
       if (t) t->next = c;
       else b->head = c;
       b->tail = t = c;
@@ -62,7 +79,7 @@ void zq_buf_consume(zq_buf *b, size_t n) {
     if (c->start == c->end && (c->end == c->cap || c->next)) {
       b->head = c->next;
       if (!b->head) b->tail = NULL;
-      free(c);
+      drop_chunk(b, c);
     } else if (c->start == c->end) {
       c->start = c->end = 0; /* reuse the empty tail: nobody points into it any more */
     }
@@ -100,4 +117,23 @@ size_t zq_buf_peek(const zq_buf *b, size_t offset, struct iovec *iov, size_t max
     offset = 0;
   }
   return count;
+}
+
+size_t zq_buf_reserve(zq_buf *b, size_t want, uint8_t **ptr) {
+  zq_buf_chunk *t = b->tail;
+  if (!t || t->cap - t->end < 4096) {
+    zq_buf_chunk *c = new_chunk(b, want > ZQ_BUF_CHUNK ? want : ZQ_BUF_CHUNK);
+    if (!c) return 0;
+    if (t) t->next = c;
+    else b->head = c;
+    b->tail = t = c;
+  }
+  size_t avail = t->cap - t->end;
+  *ptr = t->data + t->end;
+  return avail < want ? avail : want;
+}
+
+void zq_buf_commit(zq_buf *b, size_t n) {
+  b->tail->end += n;
+  b->len += n;
 }

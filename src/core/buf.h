@@ -23,11 +23,16 @@ typedef struct zq_buf_chunk {
 typedef struct zq_buf {
   zq_buf_chunk *head, *tail;
   size_t len;
+  zq_buf_chunk *spare; /* one drained standard chunk kept for reuse: a busy stream allocates none */
 } zq_buf;
 
 void zq_buf_init(zq_buf *b);
 void zq_buf_clear(zq_buf *b);
 int zq_buf_append(zq_buf *b, const void *data, size_t len); /* 0 or ZQUIC_ERR_NO_MEMORY */
+/* Writable space at the tail for up to `want` bytes (a new chunk of at least `want` when the
+ * tail has under 4 KiB free); returns its size, 0 on allocation failure. Follow with commit. */
+size_t zq_buf_reserve(zq_buf *b, size_t want, uint8_t **ptr);
+void zq_buf_commit(zq_buf *b, size_t n); /* n <= what reserve returned */
 /* Copy up to `cap` bytes out of the front and consume them; returns the count. */
 size_t zq_buf_read(zq_buf *b, void *out, size_t cap);
 void zq_buf_consume(zq_buf *b, size_t n);

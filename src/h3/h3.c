@@ -112,23 +112,22 @@ static void reset_stream(zq_h3_stream *st, uint64_t code) {
 
 /* Pull more body bytes from the stream's source into tx. */
 static void pull_source(zq_h3_stream *st) {
-  uint8_t tmp[16384];
-  while (!st->tx_eof && st->tx.len < ZQ_H3_TX_WINDOW && st->tx.len - st->tx_given < sizeof(tmp)) {
+  /* The source writes straight into the send buffer: no bounce copy on the bulk path. */
+  const size_t step = 64 * 1024;
+  while (!st->tx_eof && st->tx.len < ZQ_H3_TX_WINDOW && st->tx.len - st->tx_given < step) {
+    uint8_t *dst;
+    size_t cap = zq_buf_reserve(&st->tx, step, &dst);
     size_t n = 0;
     int eof = 0;
-    int rc = st->source(st->source_user, tmp, sizeof(tmp), &n, &eof);
-    if (n > sizeof(tmp)) rc = ZQUIC_ERR_INTERNAL;
+    int rc = cap ? st->source(st->source_user, dst, cap, &n, &eof) : ZQUIC_ERR_NO_MEMORY;
+    if (n > cap) rc = ZQUIC_ERR_INTERNAL;
     if (rc != ZQUIC_OK && rc != ZQUIC_ERR_WOULD_BLOCK) {
       reset_stream(st, NGHTTP3_H3_INTERNAL_ERROR);
       st->tx_eof = true;
       st->source = NULL;
       return;
     }
-    if (n && zq_buf_append(&st->tx, tmp, n) != 0) {
-      reset_stream(st, NGHTTP3_H3_INTERNAL_ERROR);
-      st->tx_eof = true;
-      return;
-    }
+    zq_buf_commit(&st->tx, n);
     if (eof) st->tx_eof = true;
     if (rc == ZQUIC_ERR_WOULD_BLOCK || n == 0) return;
   }
