@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "load.h"
 #include "url.h"
 
 static double now_s(void) {
@@ -54,7 +55,8 @@ static void draw_progress(long long got, long long total, double started, int fi
 
 typedef struct get_opts {
   const char *ca, *out, *method, *data, *sni, *session_file, *ciphers, *qlog_dir;
-  int insecure, verbose, timeout_ms, show_progress, early, quic_version, cc;
+  int insecure, verbose, timeout_ms, show_progress, early, quic_version, cc, new_conn;
+  long requests, concurrency;
   unsigned long long key_update_bytes;
   zquic_h3_header headers[32];
   char header_store[32][512];
@@ -87,7 +89,12 @@ static void usage(FILE *out) {
           "      --ciphers LIST     TLS 1.3 suites, e.g. TLS_CHACHA20_POLY1305_SHA256\n"
           "      --key-update BYTES start a key update after every BYTES sent\n"
           "      --cc ALG           congestion control: cubic (default), bbr, reno\n"
-          "      --qlog-dir DIR     write the connection's qlog into DIR\n");
+          "      --qlog-dir DIR     write the connection's qlog into DIR\n"
+          "\nLoad mode:\n"
+          "  -n, --requests N       send N GET requests (body discarded) and print requests/s\n"
+          "                         and latency percentiles instead of a body\n"
+          "  -c, --concurrency C    with C in flight (default 1)\n"
+          "      --new-conn         a new connection per request (default: one shared)\n");
 }
 
 static int add_header(get_opts *o, const char *text) {
@@ -109,7 +116,7 @@ static int add_header(get_opts *o, const char *text) {
 
 static int parse_options(int argc, char **argv, get_opts *o) {
   static const struct option opts[] = {
-    {"ca", required_argument, NULL, 'c'},      {"insecure", no_argument, NULL, 'k'},
+    {"ca", required_argument, NULL, 'a'},      {"insecure", no_argument, NULL, 'k'},
     {"output", required_argument, NULL, 'o'},  {"request", required_argument, NULL, 'X'},
     {"data", required_argument, NULL, 'd'},    {"header", required_argument, NULL, 'H'},
     {"sni", required_argument, NULL, 'S'},     {"timeout", required_argument, NULL, 'T'},
@@ -118,12 +125,14 @@ static int parse_options(int argc, char **argv, get_opts *o) {
     {"quic-version", required_argument, NULL, 'V'}, {"ciphers", required_argument, NULL, 'C'},
     {"key-update", required_argument, NULL, 'K'}, {"cc", required_argument, NULL, 'A'},
     {"qlog-dir", required_argument, NULL, 'Q'},
+    {"requests", required_argument, NULL, 'n'}, {"concurrency", required_argument, NULL, 'c'},
+    {"new-conn", no_argument, NULL, 'N'},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   optind = 1;
   int c;
-  while ((c = getopt_long(argc, argv, "o:X:d:H:vkh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:X:d:H:vkhn:c:", opts, NULL)) != -1) {
     switch (c) {
-    case 'c': o->ca = optarg; break;
+    case 'a': o->ca = optarg; break;
     case 'k': o->insecure = 1; break;
     case 'o': o->out = optarg; break;
     case 'X': o->method = optarg; break;
@@ -143,6 +152,19 @@ static int parse_options(int argc, char **argv, get_opts *o) {
       }
       break;
     case 'v': o->verbose = 1; break;
+    case 'N': o->new_conn = 1; break;
+    case 'n':
+    case 'c': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || v < 1 || v > (c == 'n' ? 100000000L : 1000L)) {
+        cli_error("get", "-%c wants a number from 1 to %ld", c, c == 'n' ? 100000000L : 1000L);
+        return EXIT_USAGE;
+      }
+      if (c == 'n') o->requests = v;
+      else o->concurrency = v;
+      break;
+    }
     case 's': o->session_file = optarg; break;
     case '0': o->early = 1; break;
     case 'C': o->ciphers = optarg; break;
@@ -374,6 +396,24 @@ int cmd_get(int argc, char **argv) {
   co.session_len = session_len;
   co.enable_0rtt = o.early && session;
   zquic_connection *conn = NULL;
+  if (o.requests) {
+    load_params lp = {.ctx = ctx, .address = u.connect, .path = u.path, .authority = u.authority,
+                      .connect_options = &co, .requests = o.requests,
+                      .concurrency = o.concurrency ? (int)o.concurrency : 1,
+                      .timeout_ms = o.timeout_ms};
+    if (!o.new_conn && (rc = zquic_create_connection_ex(ctx, u.connect, &co, &conn)) != 0) {
+      cli_zerror("get", "connect", rc);
+      code = EXIT_FAIL;
+    } else {
+      lp.shared = conn;
+      code = load_run_all(&lp);
+      zquic_close_connection(conn);
+    }
+    zquic_destroy(ctx);
+    free(session);
+    if (out != stdout) fclose(out);
+    return code;
+  }
   rc = zquic_create_connection_ex(ctx, u.connect, &co, &conn);
   if (rc) {
     cli_zerror("get", "connect", rc);

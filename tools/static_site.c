@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +24,7 @@
 struct static_site {
   zquic_server *server;
   char *root; /* realpath of the directory, or NULL */
+  int root_fd; /* the directory, for openat2(RESOLVE_BENEATH); -1 when unavailable */
   char *builtin_html;
 };
 
@@ -71,24 +74,55 @@ static void respond_text(zquic_h3_exchange *ex, int status, const char *text) {
 
 /* Resolve the request to an open regular file inside the root (its resolved path into `real`, of
  * PATH_MAX bytes), or answer an error and return -1. */
-static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char *path,
-                            struct stat *st, char *real) {
+/* One syscall resolves the path and refuses anything that leaves the root (.., absolute or
+ * escaping symlinks): openat2 with RESOLVE_BENEATH (Linux 5.6+). */
+static int open_beneath(int dirfd, const char *relative) {
+  struct open_how how;
+  memset(&how, 0, sizeof(how));
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, dirfd, relative, &how, sizeof(how));
+}
+
+/* Fallback for kernels without openat2: resolve with realpath and compare prefixes. */
+static int open_by_realpath(static_site *site, const char *path, char *real) {
   char full[PATH_MAX];
-  int n = snprintf(full, sizeof(full), "%s%s", site->root, path);
-  if (n < 0 || (size_t)n >= sizeof(full) - 12) return respond_text(ex, 414, "path too long\n"), -1;
-  if (stat(full, st) == 0 && S_ISDIR(st->st_mode))
-    snprintf(full + n, sizeof(full) - (size_t)n, "%s", full[n - 1] == '/' ? "index.html" : "/index.html");
-  if (!realpath(full, real)) return respond_text(ex, 404, "not found\n"), -1;
+  int n = snprintf(full, sizeof(full), "%s/%s", site->root, path);
+  if (n < 0 || (size_t)n >= sizeof(full) || !realpath(full, real)) return -1;
   size_t rl = strlen(site->root);
-  if (strncmp(real, site->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
-    return respond_text(ex, 403, "forbidden\n"), -1;
-  int fd = open(real, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return respond_text(ex, errno == EACCES ? 403 : 404, "not found\n"), -1;
+  if (strncmp(real, site->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) {
+    errno = EXDEV;
+    return -1;
+  }
+  return open(real, O_RDONLY | O_CLOEXEC);
+}
+
+/* Open the request's file inside the root (index.html for a directory), or answer an error and
+ * return -1. `name` receives the file name used (for the content type). */
+static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char *path,
+                            struct stat *st, char *name) {
+  char rel[PATH_MAX];
+  const char *p = path;
+  while (*p == '/') p++;
+  if (snprintf(rel, sizeof(rel) - 12, "%s", *p ? p : ".") >= (int)sizeof(rel) - 12)
+    return respond_text(ex, 414, "path too long\n"), -1;
+  int fd = site->root_fd >= 0 ? open_beneath(site->root_fd, rel) : open_by_realpath(site, rel, name);
+  if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
+    close(fd);
+    size_t n = strlen(rel);
+    snprintf(rel + n, sizeof(rel) - n, "%s", rel[n - 1] == '/' ? "index.html" : "/index.html");
+    fd = site->root_fd >= 0 ? open_beneath(site->root_fd, rel) : open_by_realpath(site, rel, name);
+  }
+  if (fd < 0) {
+    int status = errno == EXDEV || errno == ELOOP ? 403 : errno == EACCES ? 403 : 404;
+    return respond_text(ex, status, status == 403 ? "forbidden\n" : "not found\n"), -1;
+  }
   if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
     close(fd);
     respond_text(ex, 404, "not found\n");
     return -1;
   }
+  snprintf(name, PATH_MAX, "%s", rel);
   return fd;
 }
 
@@ -152,10 +186,20 @@ int static_site_start(zquic_context *ctx, const zquic_server_config *base, const
                       const char *builtin_html, static_site **out, zquic_server **server_out) {
   static_site *site = calloc(1, sizeof(*site));
   if (!site) return ZQUIC_ERR_NO_MEMORY;
+  site->root_fd = -1;
   if (root) {
     site->root = realpath(root, NULL);
+    site->root_fd = site->root ? open(site->root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    int probe = site->root_fd >= 0 ? open_beneath(site->root_fd, ".") : -1;
+    if (probe >= 0) {
+      close(probe);
+    } else if (site->root_fd >= 0) {
+      close(site->root_fd); /* no openat2 here (ENOSYS): fall back to realpath checks */
+      site->root_fd = -1;
+    }
     struct stat st;
     if (!site->root || stat(site->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (site->root_fd >= 0) close(site->root_fd);
       free(site->root);
       free(site);
       cli_error("serve", "\"%s\" is not a readable directory", root);
@@ -172,6 +216,7 @@ int static_site_start(zquic_context *ctx, const zquic_server_config *base, const
   scfg.h3 = &h3;
   int rc = zquic_create_server(ctx, &scfg, &site->server);
   if (rc) {
+    if (site->root_fd >= 0) close(site->root_fd);
     free(site->root);
     free(site->builtin_html);
     free(site);
@@ -185,6 +230,7 @@ int static_site_start(zquic_context *ctx, const zquic_server_config *base, const
 void static_site_free(static_site *site) {
   if (!site) return;
   zquic_server_free(site->server);
+  if (site->root_fd >= 0) close(site->root_fd);
   free(site->root);
   free(site->builtin_html);
   free(site);
