@@ -334,7 +334,7 @@ ZQUIC_API int zquic_h3_exchange_header(const zquic_h3_exchange *ex, size_t index
                                        const char **name, const char **value);
 /* Text of the client's address when the request arrived (after a NAT rebinding or migration, the
  * new one), "127.0.0.1:54321" / "[::1]:54321". Owned by the exchange. */
-ZQUIC_API const char *zquic_h3_exchange_peer(const zquic_h3_exchange *ex);
+ZQUIC_API const char *zquic_h3_exchange_peer(zquic_h3_exchange *ex);
 ZQUIC_API void zquic_h3_exchange_set_user(zquic_h3_exchange *ex, void *user);
 ZQUIC_API void *zquic_h3_exchange_get_user(const zquic_h3_exchange *ex);
 

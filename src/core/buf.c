@@ -50,7 +50,10 @@ int zq_buf_append(zq_buf *b, const void *data, size_t len) {
   while (len > 0) {
     zq_buf_chunk *t = b->tail;
     if (!t || t->end == t->cap) {
-      zq_buf_chunk *c = new_chunk(b, len > ZQ_BUF_CHUNK ? len : ZQ_BUF_CHUNK);
+      /* A first small append (a short body, one packet) gets a small chunk: most streams never
+       * need more, and 1,000 idle connections should not cost 16 KiB per stream. */
+      size_t cap = len > ZQ_BUF_CHUNK ? len : (!b->head && len <= 2048 && !b->spare) ? 2048 : ZQ_BUF_CHUNK;
+      zq_buf_chunk *c = new_chunk(b, cap);
       if (!c) return ZQUIC_ERR_NO_MEMORY;
       if (t) t->next = c;
       else b->head = c;

@@ -238,6 +238,7 @@ struct zquic_connection {
   ngtcp2_path_storage path;
   ngtcp2_ccerr last_error;
   int timer_fd;           /* timerfd: ngtcp2 expiry at nanosecond precision */
+  uint64_t armed_expiry;  /* what timer_fd is set to (0 = not armed) */
   uv_poll_t timer_poll;
   bool io_started;
   int pending_closes;     /* libuv handles still closing after teardown */

@@ -18,25 +18,62 @@
 
 /* ---- header fields ------------------------------------------------------------------------- */
 
-int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t *value,
-                  size_t vlen) {
-  if (f->count == f->cap) {
-    size_t cap = f->cap ? f->cap * 2 : 16;
-    char **names = realloc(f->names, cap * sizeof(char *));
-    if (!names) return ZQUIC_ERR_NO_MEMORY;
-    f->names = names;
-    char **values = realloc(f->values, cap * sizeof(char *));
-    if (!values) return ZQUIC_ERR_NO_MEMORY;
-    f->values = values;
-    f->cap = cap;
+/* Room for `n` bytes of strings: the inline arena first, then heap blocks that never move. */
+static char *arena_alloc(zq_fields *f, size_t n) {
+  if (f->arena_used + n <= sizeof(f->arena)) {
+    char *p = f->arena + f->arena_used;
+    f->arena_used += n;
+    return p;
   }
-  char *n = strndup((const char *)name, nlen);
-  char *v = strndup((const char *)value, vlen);
-  if (!n || !v) {
-    free(n);
-    free(v);
+  zq_fields_block *b = f->blocks;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = n > 2048 ? n : 2048;
+    if (!(b = malloc(sizeof(*b) + cap))) return NULL;
+    b->cap = cap;
+    b->used = 0;
+    b->next = f->blocks;
+    f->blocks = b;
+  }
+  char *p = b->data + b->used;
+  b->used += n;
+  return p;
+}
+
+static int grow_arrays(zq_fields *f) {
+  size_t cap = f->cap ? f->cap * 2 : ZQ_FIELDS_INLINE * 2;
+  char **names = malloc(cap * sizeof(char *)), **values = malloc(cap * sizeof(char *));
+  if (!names || !values) {
+    free(names);
+    free(values);
     return ZQUIC_ERR_NO_MEMORY;
   }
+  memcpy(names, f->names, f->count * sizeof(char *));
+  memcpy(values, f->values, f->count * sizeof(char *));
+  if (f->names != f->inline_names) {
+    free(f->names);
+    free(f->values);
+  }
+  f->names = names;
+  f->values = values;
+  f->cap = cap;
+  return ZQUIC_OK;
+}
+
+int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t *value,
+                  size_t vlen) {
+  if (!f->names) {
+    f->names = f->inline_names;
+    f->values = f->inline_values;
+    f->cap = ZQ_FIELDS_INLINE;
+  }
+  if (f->count == f->cap && grow_arrays(f) != 0) return ZQUIC_ERR_NO_MEMORY;
+  char *n = arena_alloc(f, nlen + 1 + vlen + 1);
+  if (!n) return ZQUIC_ERR_NO_MEMORY;
+  char *v = n + nlen + 1;
+  memcpy(n, name, nlen);
+  n[nlen] = '\0';
+  memcpy(v, value, vlen);
+  v[vlen] = '\0';
   f->names[f->count] = n;
   f->values[f->count] = v;
   f->count++;
@@ -44,13 +81,19 @@ int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t 
 }
 
 void zq_fields_clear(zq_fields *f) {
-  for (size_t i = 0; i < f->count; i++) {
-    free(f->names[i]);
-    free(f->values[i]);
+  if (f->names && f->names != f->inline_names) {
+    free(f->names);
+    free(f->values);
   }
-  free(f->names);
-  free(f->values);
-  memset(f, 0, sizeof(*f));
+  zq_fields_block *b = f->blocks;
+  while (b) {
+    zq_fields_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  f->names = f->values = NULL;
+  f->blocks = NULL;
+  f->count = f->cap = f->arena_used = 0;
 }
 
 const char *zq_fields_get(const zq_fields *f, const char *name) {
@@ -82,7 +125,6 @@ zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_clien
   st->is_client = is_client;
   zq_buf_init(&st->rx);
   zq_buf_init(&st->tx);
-  snprintf(st->peer, sizeof(st->peer), "%s", zq_conn_peer(conn));
   zq_list_push_back(&conn->h3_streams, &st->node);
   return st;
 }

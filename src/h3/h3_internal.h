@@ -12,9 +12,24 @@
  * paused: enough to keep a fast path busy, small enough that a body is never held whole. */
 #define ZQ_H3_TX_WINDOW (2u << 20)
 
+#define ZQ_FIELDS_INLINE 16
+#define ZQ_FIELDS_ARENA 512
+
+/* Header fields with their strings in an arena: a typical request's fields fit the inline
+ * arrays and arena, so receiving one allocates nothing (this was most of a small request's cost). */
+typedef struct zq_fields_block {
+  struct zq_fields_block *next;
+  size_t used, cap;
+  char data[];
+} zq_fields_block;
+
 typedef struct zq_fields {
   size_t count, cap;
-  char **names, **values; /* owned, NUL-terminated */
+  char **names, **values; /* the inline arrays, or heap ones past ZQ_FIELDS_INLINE */
+  char *inline_names[ZQ_FIELDS_INLINE], *inline_values[ZQ_FIELDS_INLINE];
+  zq_fields_block *blocks; /* arena overflow */
+  size_t arena_used;
+  char arena[ZQ_FIELDS_ARENA];
 } zq_fields;
 
 int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t *value,

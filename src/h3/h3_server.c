@@ -60,8 +60,15 @@ ZQUIC_API int zquic_h3_exchange_header(const zquic_h3_exchange *ex, size_t index
   *value = f->values[index];
   return ZQUIC_OK;
 }
-ZQUIC_API const char *zquic_h3_exchange_peer(const zquic_h3_exchange *ex) {
-  return ex ? EX(ex)->peer : NULL;
+ZQUIC_API const char *zquic_h3_exchange_peer(zquic_h3_exchange *ex) {
+  if (!ex) return NULL;
+  /* Formatted on demand (most handlers never ask) and from the current path: after a migration
+   * the client's address is the new one. */
+  zq_h3_stream *st = EX(ex);
+  bool taken = zq_ctx_enter(st->conn->ctx);
+  snprintf(st->peer, sizeof(st->peer), "%s", zq_conn_peer(st->conn));
+  zq_ctx_leave(st->conn->ctx, taken);
+  return st->peer;
 }
 ZQUIC_API void zquic_h3_exchange_set_user(zquic_h3_exchange *ex, void *user) {
   if (ex) EX(ex)->user = user;
