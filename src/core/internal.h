@@ -34,7 +34,7 @@
 
 #define ZQ_MAX_UDP_PAYLOAD 1452
 #define ZQ_BATCH_MAX 64 /* packets per GSO sendmsg */
-#define ZQ_BATCH_BYTES (ZQ_BATCH_MAX * ZQ_MAX_UDP_PAYLOAD)
+#define ZQ_BATCH_BYTES ((size_t)ZQ_BATCH_MAX * ZQ_MAX_UDP_PAYLOAD)
 #define ZQ_STREAM_SEND_BUFFER (1u << 20) /* bytes queued per stream before send blocks */
 #define ZQ_ALPN_MAX 8
 /* Every connection ID we issue has this length: short-header packets do not carry it. */

@@ -40,7 +40,7 @@ static char *arena_alloc(zq_fields *f, size_t n) {
 }
 
 static int grow_arrays(zq_fields *f) {
-  size_t cap = f->cap ? f->cap * 2 : ZQ_FIELDS_INLINE * 2;
+  size_t cap = f->cap ? f->cap * 2 : (size_t)ZQ_FIELDS_INLINE * 2;
   char **names = malloc(cap * sizeof(char *)), **values = malloc(cap * sizeof(char *));
   if (!names || !values) {
     free(names);
@@ -155,7 +155,7 @@ static void reset_stream(zq_h3_stream *st, uint64_t code) {
 /* Pull more body bytes from the stream's source into tx. */
 static void pull_source(zq_h3_stream *st) {
   /* The source writes straight into the send buffer: no bounce copy on the bulk path. */
-  const size_t step = 64 * 1024;
+  const size_t step = (size_t)64 * 1024;
   while (!st->tx_eof && st->tx.len < ZQ_H3_TX_WINDOW && st->tx.len - st->tx_given < step) {
     uint8_t *dst;
     size_t cap = zq_buf_reserve(&st->tx, step, &dst);
