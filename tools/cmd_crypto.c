@@ -429,6 +429,12 @@ static int hash_feed(zquic_crypto_hash_state *st, const char *name) {
     if (rc == 0) madvise(map, total, MADV_SEQUENTIAL);
     for (size_t off = 0; rc == 0 && off < total; off += SLICE_BYTES) {
       size_t n = total - off < SLICE_BYTES ? total - off : SLICE_BYTES;
+      /* Fault the slice's pages in with one call instead of one page fault per 64 KiB while
+       * hashing (Linux >= 5.14; elsewhere this fails and the faults happen as before). Per slice,
+       * not MAP_POPULATE for the whole file, so a file larger than memory is still streamed. */
+#ifdef MADV_POPULATE_READ
+      (void)madvise(map + off, n, MADV_POPULATE_READ);
+#endif
       zquic_crypto_hash_update(st, map + off, n);
       if (progress) draw_progress(name, off + n, total);
     }

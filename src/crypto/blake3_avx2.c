@@ -27,37 +27,41 @@ static inline __m256i rot7(__m256i x) {
   return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25));
 }
 
-static inline void g8(__m256i *a, __m256i *b, __m256i *c, __m256i *d, __m256i x, __m256i y) {
-  *a = _mm256_add_epi32(_mm256_add_epi32(*a, *b), x);
-  *d = rot16(_mm256_xor_si256(*d, *a));
-  *c = _mm256_add_epi32(*c, *d);
-  *b = rot12(_mm256_xor_si256(*b, *c));
-  *a = _mm256_add_epi32(_mm256_add_epi32(*a, *b), y);
-  *d = rot8(_mm256_xor_si256(*d, *a));
-  *c = _mm256_add_epi32(*c, *d);
-  *b = rot7(_mm256_xor_si256(*b, *c));
-}
+/* One G on eight inputs at once; a + x first because x and a are ready before b (see the AVX-512
+ * file). Literal message indices via ZQ_B3_ROUNDS: GCC left the rounds' table lookups as scalar
+ * loads and index arithmetic in the hot loop, competing with the vector work. */
+#define G(a, b, c, d, x, y)                               \
+  do {                                                    \
+    a = _mm256_add_epi32(_mm256_add_epi32(a, x), b);      \
+    d = rot16(_mm256_xor_si256(d, a));                    \
+    c = _mm256_add_epi32(c, d);                           \
+    b = rot12(_mm256_xor_si256(b, c));                    \
+    a = _mm256_add_epi32(_mm256_add_epi32(a, y), b);      \
+    d = rot8(_mm256_xor_si256(d, a));                     \
+    c = _mm256_add_epi32(c, d);                           \
+    b = rot7(_mm256_xor_si256(b, c));                     \
+  } while (0)
 
-static inline __attribute__((always_inline)) void round8(__m256i v[16], const __m256i m[16], int r) {
-  const uint8_t *s = zq_blake3_schedule[r];
-  g8(&v[0], &v[4], &v[8], &v[12], m[s[0]], m[s[1]]);
-  g8(&v[1], &v[5], &v[9], &v[13], m[s[2]], m[s[3]]);
-  g8(&v[2], &v[6], &v[10], &v[14], m[s[4]], m[s[5]]);
-  g8(&v[3], &v[7], &v[11], &v[15], m[s[6]], m[s[7]]);
-  g8(&v[0], &v[5], &v[10], &v[15], m[s[8]], m[s[9]]);
-  g8(&v[1], &v[6], &v[11], &v[12], m[s[10]], m[s[11]]);
-  g8(&v[2], &v[7], &v[8], &v[13], m[s[12]], m[s[13]]);
-  g8(&v[3], &v[4], &v[9], &v[14], m[s[14]], m[s[15]]);
-}
+#define ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
+  G(v0, v4, v8, v12, m[s0], m[s1]);                                                  \
+  G(v1, v5, v9, v13, m[s2], m[s3]);                                                  \
+  G(v2, v6, v10, v14, m[s4], m[s5]);                                                 \
+  G(v3, v7, v11, v15, m[s6], m[s7]);                                                 \
+  G(v0, v5, v10, v15, m[s8], m[s9]);                                                 \
+  G(v1, v6, v11, v12, m[s10], m[s11]);                                               \
+  G(v2, v7, v8, v13, m[s12], m[s13]);                                                \
+  G(v3, v4, v9, v14, m[s14], m[s15]);
 
 /* 8x8 transpose of 32-bit words: row i becomes column i. Pairs are interleaved within 128-bit
  * halves first, then the halves are exchanged. */
 static inline __attribute__((always_inline)) void transpose8(__m256i v[8]) {
   __m256i t[8], u[8];
+#pragma GCC unroll 4
   for (size_t i = 0; i < 4; i++) {
     t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
     t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
   }
+#pragma GCC unroll 2
   for (size_t half = 0; half < 2; half++) {
     const __m256i *tt = t + 4 * half;
     u[4 * half + 0] = _mm256_unpacklo_epi64(tt[0], tt[2]);
@@ -65,16 +69,18 @@ static inline __attribute__((always_inline)) void transpose8(__m256i v[8]) {
     u[4 * half + 2] = _mm256_unpacklo_epi64(tt[1], tt[3]);
     u[4 * half + 3] = _mm256_unpackhi_epi64(tt[1], tt[3]);
   }
+#pragma GCC unroll 4
   for (size_t i = 0; i < 4; i++) {
     v[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
     v[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
   }
 }
 
-static inline void load_transposed(__m256i m[16], const uint8_t *const *inputs, size_t offset) {
+static inline __attribute__((always_inline)) void load_transposed(__m256i m[16],
+                                                                  const uint8_t *const *inputs,
+                                                                  size_t offset) {
+#pragma GCC unroll 8
   for (size_t lane = 0; lane < 8; lane++) {
-    /* Eight streams 1 KiB apart: prefetch each a few blocks ahead (harmless past the end). */
-    _mm_prefetch((const char *)inputs[lane] + offset + 4 * (size_t)ZQ_BLAKE3_BLOCK_LEN, _MM_HINT_T0);
     m[lane] = LOADU(inputs[lane] + offset);
     m[8 + lane] = LOADU(inputs[lane] + offset + 32);
   }
@@ -97,17 +103,31 @@ static void hash8(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
   uint8_t block_flags = flags | flags_start;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
-    __m256i m[16], v[16];
+    /* The inputs of the next call, 512 bytes per block, so that they are cached when it starts
+     * (why, and why guessing "they follow the last input" is right here: see the AVX-512 file). */
+    const char *next = (const char *)inputs[7] + ZQ_BLAKE3_CHUNK_LEN + ZQ_BLAKE3_CHUNK_LEN / 2 * b;
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) _mm_prefetch(next + 64 * j, _MM_HINT_T0);
+    __m256i m[16];
     load_transposed(m, inputs, b * ZQ_BLAKE3_BLOCK_LEN);
-    for (size_t i = 0; i < 8; i++) v[i] = h[i];
-    for (size_t i = 0; i < 4; i++) v[8 + i] = _mm256_set1_epi32((int)zq_blake3_iv[i]);
-    v[12] = counter_lo;
-    v[13] = counter_hi;
-    v[14] = _mm256_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
-    v[15] = _mm256_set1_epi32(block_flags);
-#pragma GCC unroll 7
-    for (int r = 0; r < 7; r++) round8(v, m, r);
-    for (size_t i = 0; i < 8; i++) h[i] = _mm256_xor_si256(v[i], v[i + 8]);
+    __m256i v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6],
+            v7 = h[7];
+    __m256i v8 = _mm256_set1_epi32((int)zq_blake3_iv[0]);
+    __m256i v9 = _mm256_set1_epi32((int)zq_blake3_iv[1]);
+    __m256i v10 = _mm256_set1_epi32((int)zq_blake3_iv[2]);
+    __m256i v11 = _mm256_set1_epi32((int)zq_blake3_iv[3]);
+    __m256i v12 = counter_lo, v13 = counter_hi;
+    __m256i v14 = _mm256_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
+    __m256i v15 = _mm256_set1_epi32(block_flags);
+    ZQ_B3_ROUNDS(ROUND)
+    h[0] = _mm256_xor_si256(v0, v8);
+    h[1] = _mm256_xor_si256(v1, v9);
+    h[2] = _mm256_xor_si256(v2, v10);
+    h[3] = _mm256_xor_si256(v3, v11);
+    h[4] = _mm256_xor_si256(v4, v12);
+    h[5] = _mm256_xor_si256(v5, v13);
+    h[6] = _mm256_xor_si256(v6, v14);
+    h[7] = _mm256_xor_si256(v7, v15);
     block_flags = flags;
   }
   transpose8(h);

@@ -1,24 +1,8 @@
 /*
  * blake3_portable.c — the BLAKE3 compression function in plain C. It is the reference the SIMD
- * back-ends are tested against, the fallback on CPUs without SSE4.1, and the source of the
- * constants every back-end shares.
+ * back-ends are tested against and the fallback on CPUs without SSE4.1.
  */
 #include "blake3_impl.h"
-
-const uint32_t zq_blake3_iv[8] = {0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
-                                  0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19};
-
-/* Round r reads message word schedule[r][i] where the spec would permute the words r times; a
- * table lets every round index the original block instead of shuffling it. */
-const uint8_t zq_blake3_schedule[7][16] = {
-  {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-  {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
-  {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
-  {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
-  {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
-  {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
-  {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
-};
 
 static inline uint32_t rotr32(uint32_t w, unsigned c) { return (w >> c) | (w << (32 - c)); }
 
@@ -43,6 +27,8 @@ static void compress_state(uint32_t v[16], const uint32_t cv[8], const uint8_t b
   v[13] = (uint32_t)(counter >> 32);
   v[14] = block_len;
   v[15] = flags;
+  /* Unrolled so each m[s[i]] is a fixed slot (the schedule is a static table in the header). */
+#pragma GCC unroll 7
   for (int r = 0; r < 7; r++) {
     const uint8_t *s = zq_blake3_schedule[r];
     mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);

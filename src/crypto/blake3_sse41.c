@@ -47,6 +47,7 @@ static void compress_rows(__m128i row[4], const uint32_t cv[8], const uint8_t bl
   row[1] = LOADU(cv + 4);
   row[2] = LOADU(zq_blake3_iv);
   row[3] = _mm_setr_epi32((int)(uint32_t)counter, (int)(uint32_t)(counter >> 32), block_len, flags);
+#pragma GCC unroll 7
   for (int r = 0; r < 7; r++) {
     const uint8_t *s = zq_blake3_schedule[r];
     g4(&row[0], &row[1], &row[2], &row[3], _mm_setr_epi32((int)m[s[0]], (int)m[s[2]], (int)m[s[4]], (int)m[s[6]]),
@@ -94,25 +95,41 @@ static inline __attribute__((always_inline)) void transpose4(__m128i v[4]) {
   v[3] = _mm_unpackhi_epi64(t1, t3);
 }
 
-static inline void load_transposed(__m128i m[16], const uint8_t *const *inputs, size_t offset) {
+static inline __attribute__((always_inline)) void load_transposed(__m128i m[16],
+                                                                  const uint8_t *const *inputs,
+                                                                  size_t offset) {
+#pragma GCC unroll 4
   for (size_t q = 0; q < 4; q++) {
     __m128i *quarter = m + 4 * q;
+#pragma GCC unroll 4
     for (size_t lane = 0; lane < 4; lane++) quarter[lane] = LOADU(inputs[lane] + offset + 16 * q);
     transpose4(quarter);
   }
 }
 
-static inline __attribute__((always_inline)) void round4(__m128i v[16], const __m128i m[16], int r) {
-  const uint8_t *s = zq_blake3_schedule[r];
-  g4(&v[0], &v[4], &v[8], &v[12], m[s[0]], m[s[1]]);
-  g4(&v[1], &v[5], &v[9], &v[13], m[s[2]], m[s[3]]);
-  g4(&v[2], &v[6], &v[10], &v[14], m[s[4]], m[s[5]]);
-  g4(&v[3], &v[7], &v[11], &v[15], m[s[6]], m[s[7]]);
-  g4(&v[0], &v[5], &v[10], &v[15], m[s[8]], m[s[9]]);
-  g4(&v[1], &v[6], &v[11], &v[12], m[s[10]], m[s[11]]);
-  g4(&v[2], &v[7], &v[8], &v[13], m[s[12]], m[s[13]]);
-  g4(&v[3], &v[4], &v[9], &v[14], m[s[14]], m[s[15]]);
-}
+/* One G on four inputs at once, with literal message indices via ZQ_B3_ROUNDS (why: see the
+ * AVX-512 file). */
+#define G(a, b, c, d, x, y)                         \
+  do {                                              \
+    a = _mm_add_epi32(_mm_add_epi32(a, x), b);      \
+    d = rot16(_mm_xor_si128(d, a));                 \
+    c = _mm_add_epi32(c, d);                        \
+    b = rot12(_mm_xor_si128(b, c));                 \
+    a = _mm_add_epi32(_mm_add_epi32(a, y), b);      \
+    d = rot8(_mm_xor_si128(d, a));                  \
+    c = _mm_add_epi32(c, d);                        \
+    b = rot7(_mm_xor_si128(b, c));                  \
+  } while (0)
+
+#define ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
+  G(v0, v4, v8, v12, m[s0], m[s1]);                                                  \
+  G(v1, v5, v9, v13, m[s2], m[s3]);                                                  \
+  G(v2, v6, v10, v14, m[s4], m[s5]);                                                 \
+  G(v3, v7, v11, v15, m[s6], m[s7]);                                                 \
+  G(v0, v5, v10, v15, m[s8], m[s9]);                                                 \
+  G(v1, v6, v11, v12, m[s10], m[s11]);                                               \
+  G(v2, v7, v8, v13, m[s12], m[s13]);                                                \
+  G(v3, v4, v9, v14, m[s14], m[s15]);
 
 static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                   uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
@@ -129,17 +146,30 @@ static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
   uint8_t block_flags = flags | flags_start;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
-    __m128i m[16], v[16];
+    /* The inputs of the next call, 256 bytes per block (see the AVX-512 file). */
+    const char *next = (const char *)inputs[3] + ZQ_BLAKE3_CHUNK_LEN + ZQ_BLAKE3_CHUNK_LEN / 4 * b;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) _mm_prefetch(next + 64 * j, _MM_HINT_T0);
+    __m128i m[16];
     load_transposed(m, inputs, b * ZQ_BLAKE3_BLOCK_LEN);
-    for (size_t i = 0; i < 8; i++) v[i] = h[i];
-    for (size_t i = 0; i < 4; i++) v[8 + i] = _mm_set1_epi32((int)zq_blake3_iv[i]);
-    v[12] = counter_lo;
-    v[13] = counter_hi;
-    v[14] = _mm_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
-    v[15] = _mm_set1_epi32(block_flags);
-#pragma GCC unroll 7
-    for (int r = 0; r < 7; r++) round4(v, m, r);
-    for (size_t i = 0; i < 8; i++) h[i] = _mm_xor_si128(v[i], v[i + 8]);
+    __m128i v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6],
+            v7 = h[7];
+    __m128i v8 = _mm_set1_epi32((int)zq_blake3_iv[0]);
+    __m128i v9 = _mm_set1_epi32((int)zq_blake3_iv[1]);
+    __m128i v10 = _mm_set1_epi32((int)zq_blake3_iv[2]);
+    __m128i v11 = _mm_set1_epi32((int)zq_blake3_iv[3]);
+    __m128i v12 = counter_lo, v13 = counter_hi;
+    __m128i v14 = _mm_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
+    __m128i v15 = _mm_set1_epi32(block_flags);
+    ZQ_B3_ROUNDS(ROUND)
+    h[0] = _mm_xor_si128(v0, v8);
+    h[1] = _mm_xor_si128(v1, v9);
+    h[2] = _mm_xor_si128(v2, v10);
+    h[3] = _mm_xor_si128(v3, v11);
+    h[4] = _mm_xor_si128(v4, v12);
+    h[5] = _mm_xor_si128(v5, v13);
+    h[6] = _mm_xor_si128(v6, v14);
+    h[7] = _mm_xor_si128(v7, v15);
     block_flags = flags;
   }
   transpose4(h);
