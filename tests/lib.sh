@@ -21,6 +21,16 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Run CMD with its stdout in $WORK/out and stderr in $WORK/err; fail unless it exits with CODE.
+expect_exit() { # CODE DESCRIPTION CMD...
+  local want=$1 what=$2; shift 2
+  set +e
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local got=$?
+  set -e
+  [ "$got" = "$want" ] || { cat "$WORK/err" >&2; fail "$what: exit $got, expected $want"; }
+}
 pass() { echo "PASS: $*"; }
 skip() { echo "SKIPPED: $*"; exit 77; }
 

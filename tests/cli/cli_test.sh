@@ -5,14 +5,6 @@
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
 
-expect_exit() { # CODE DESCRIPTION CMD...
-  local want=$1 what=$2; shift 2
-  set +e
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local got=$?
-  set -e
-  [ "$got" = "$want" ] || { cat "$WORK/err" >&2; fail "$what: exit $got, expected $want"; }
-}
 
 # --- help and usage errors ---
 expect_exit 0 "zquic --help" "$ZQUIC" --help
