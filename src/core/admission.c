@@ -96,7 +96,8 @@ void zq_server_stateless_reset(zq_endpoint *ep, const ngtcp2_path *path, const u
   zquic_server *srv = ep->server;
   /* Smaller than what triggered it (so two endpoints can never loop) and at least the minimum
    * size that still looks like a short-header packet. */
-  if (dcidlen != ZQ_CID_LEN || received_len <= NGTCP2_STATELESS_RESET_TOKENLEN + 22) return;
+  const size_t min_len = 1 + NGTCP2_MIN_STATELESS_RESET_RANDLEN + NGTCP2_STATELESS_RESET_TOKENLEN;
+  if (dcidlen != ZQ_CID_LEN || received_len <= min_len) return;
   uint64_t second = zq_conn_ts() / NGTCP2_SECONDS;
   if (second != srv->reset_second) {
     srv->reset_second = second;
@@ -110,7 +111,7 @@ void zq_server_stateless_reset(zq_endpoint *ep, const ngtcp2_path *path, const u
                                                    sizeof(srv->static_secret), &cid) != 0)
     return;
   uint8_t rand[64], buf[128];
-  size_t randlen = received_len - 1 - NGTCP2_STATELESS_RESET_TOKENLEN;
+  size_t randlen = received_len - 2 - NGTCP2_STATELESS_RESET_TOKENLEN; /* one byte smaller */
   if (randlen > sizeof(rand)) randlen = sizeof(rand);
   zq_rand_cb(rand, randlen, NULL);
   ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(buf, sizeof(buf), token, rand, randlen);

@@ -110,6 +110,21 @@ static int early_data_rejected_cb(ngtcp2_conn *qc, void *user_data) {
   return 0;
 }
 
+/* The peer forgot this connection (it restarted, or dropped its state) and said so with a
+ * Stateless Reset: end now with a clear reason instead of waiting out the idle timeout. */
+static int stateless_reset_cb(ngtcp2_conn *qc, const ngtcp2_pkt_stateless_reset *sr,
+                              void *user_data) {
+  (void)qc;
+  (void)sr;
+  zquic_connection *conn = user_data;
+  if (!conn->close_code) {
+    conn->close_code = ZQUIC_ERR_PEER_CLOSED;
+    snprintf(conn->close_reason, sizeof(conn->close_reason),
+             "connection reset by peer (stateless reset: the peer no longer knows it)");
+  }
+  return 0;
+}
+
 static int recv_retry_cb(ngtcp2_conn *qc, const ngtcp2_pkt_hd *hd, void *user_data) {
   zquic_connection *conn = user_data;
   conn->stats.retry = true;
@@ -264,6 +279,7 @@ void zq_conn_fill_callbacks(ngtcp2_callbacks *cb, bool server) {
   cb->rand = zq_rand_cb;
   cb->get_new_connection_id = new_cid_cb;
   cb->remove_connection_id = remove_cid_cb;
+  cb->recv_stateless_reset = stateless_reset_cb;
   cb->handshake_completed = handshake_completed_cb;
   cb->recv_stream_data = recv_stream_data_cb;
   cb->stream_open = stream_open_cb;

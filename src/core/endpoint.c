@@ -173,7 +173,16 @@ static void dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockadd
     zq_conn_read(conn, &path, pkt, len, ecn);
     return;
   }
-  if (!ep->server) return;
+  if (!ep->server) {
+    /* A client endpoint belongs to one connection, and a Stateless Reset carries random bytes
+     * where the connection ID would be: hand short-header packets to the connection anyway so
+     * that ngtcp2 can recognise the reset by its token. */
+    if (!(pkt[0] & 0x80) && !ep->closing) {
+      zquic_connection *owner = zq_container_of(ep, zquic_connection, ep_storage);
+      zq_conn_read(owner, &path, pkt, len, ecn);
+    }
+    return;
+  }
   if (!(pkt[0] & 0x80)) { /* short header for a connection we do not know (any more) */
     zq_server_stateless_reset(ep, &path, vc.dcid, vc.dcidlen, len);
     return;
