@@ -19,7 +19,7 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler
   libcmocka-dev valgrind clang clang-tidy libclang-rt-14-dev time
   golang-go golang-github-lucas-clemente-quic-go-dev golang-github-miekg-dns-dev
-  xxd openssl python3
+  xxd openssl python3 iproute2
 )
 
 # The mirror the machine's own sources already use: never write a host into the project.
