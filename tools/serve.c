@@ -235,6 +235,14 @@ static int run_server(const char *cmd, server_opts *o) {
   "  --max-streams N     concurrent requests per connection (default 100)\n"                    \
   "  --qlog-dir DIR      write a qlog file per connection into DIR\n"
 
+/* The options `serve` and `node` share, after each one's own lines. */
+#define SERVER_HELP                                                                                 \
+  "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"                 \
+  "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"                      \
+  "  --log-level LEVEL   error, warn, info (default) or debug\n"                                   \
+  "  --config FILE       read settings from FILE (docs/CONFIG.md); flags win\n"                    \
+  "  --check             validate the settings and exit (0 = OK, 2 = not)\n" QUIC_SERVER_HELP
+
 static const struct option server_options[] = {
   {"listen", required_argument, NULL, 'l'}, {"cert", required_argument, NULL, 'c'},
   {"key", required_argument, NULL, 'k'},    {"state-dir", required_argument, NULL, 's'},
@@ -312,12 +320,7 @@ static void serve_usage(FILE *out) {
           "  --cert FILE         PEM certificate chain\n"
           "  --key FILE          PEM private key\n"
           "                      (without both: a self-signed pair in the state directory)\n"
-          "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
-          "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
-          "  --log-level LEVEL   error, warn, info (default) or debug\n"
-          "  --config FILE       read settings from FILE (docs/CONFIG.md); flags win\n"
-          "  --check             validate the settings and exit (0 = OK, 2 = not)\n"
-          QUIC_SERVER_HELP);
+          SERVER_HELP);
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -345,12 +348,7 @@ static void node_usage(FILE *out) {
           "\n"
           "  --listen ADDR:PORT  UDP address (default 127.0.0.1:4433)\n"
           "  --cert FILE --key FILE  use this certificate instead of the generated one\n"
-          "  --state-dir DIR     default $XDG_STATE_HOME/zquic or ~/.local/state/zquic\n"
-          "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
-          "  --log-level LEVEL   error, warn, info (default) or debug\n"
-          "  --config FILE       read settings from FILE (docs/CONFIG.md); flags win\n"
-          "  --check             validate the settings and exit (0 = OK, 2 = not)\n"
-          QUIC_SERVER_HELP);
+          SERVER_HELP);
 }
 
 int cmd_node(int argc, char **argv) {

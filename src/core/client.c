@@ -190,7 +190,6 @@ ZQUIC_API int zquic_create_connection(zquic_context *ctx, const char *address,
 typedef struct resolve_job {
   uv_getaddrinfo_t req;
   zquic_connection *conn;
-  uint16_t port;
 } resolve_job;
 
 static void fail_async(zquic_connection *conn, int code, const char *detail) {

@@ -256,7 +256,6 @@ static void on_readable(zq_endpoint *ep) {
         dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen,
                  bufs[i] + off, n, ecn);
       }
-      if (total == 0) dispatch(ep, &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen, bufs[i], 0, ecn);
     }
     if (n < RECV_BATCH) return;
   }
