@@ -679,6 +679,241 @@ ZQUIC_API int zquic_crypto_hex_encode(const uint8_t *data, size_t len, char *tex
 ZQUIC_API int zquic_crypto_hex_decode(const char *text, size_t text_len, uint8_t *out,
                                       size_t out_cap, size_t *out_len);
 
+/* ============================================================================================= */
+/* GhostBridge: gRPC over HTTP/3                                                                 */
+/* ============================================================================================= */
+/*
+ * gRPC calls over HTTP/3 with the wire rules of gRFC G2 (the headers, length-prefixed messages and
+ * trailers of gRPC over HTTP/2), so that any gRPC-over-HTTP/3 peer interoperates. A client calls
+ * on an "h3" connection; a server is an HTTP/3 handler (zquic_grpc_server_h3_handler) given to
+ * zquic_create_server, or made in one step by zquic_grpc_serve. Method paths are
+ * "/package.Service/Method"; a client may leave out the leading '/'.
+ *
+ * Statuses: every call that was started ends with a gRPC status (ZQUIC_GRPC_*): the server's, or
+ * one the client sets itself as gRPC clients do: DEADLINE_EXCEEDED when the deadline passed,
+ * CANCELLED when cancelled, UNAVAILABLE when the connection failed, INTERNAL for malformed
+ * framing, RESOURCE_EXHAUSTED for a message over the receive limit, and the HTTP mapping (404 ->
+ * UNIMPLEMENTED, 503 -> UNAVAILABLE, ...) for an answer that is not gRPC. Negative ZQUIC_ERR_*
+ * codes mean the call could not be made at all (bad argument, no memory, blocking on the loop
+ * thread) or, for the streaming calls, that a wait timed out.
+ *
+ * Messages are opaque bytes (serialise with protobuf-c or anything else). Every received message
+ * is limited to max_receive_message bytes (default 4 MiB); gzip (grpc-encoding) is understood on
+ * receipt and optional on sending. All functions are thread-safe; callbacks run on the loop
+ * thread and must not block (answer a server call later, from any thread, instead).
+ */
+
+/* gRPC status codes (the protocol's numbers). */
+#define ZQUIC_GRPC_OK 0
+#define ZQUIC_GRPC_CANCELLED 1
+#define ZQUIC_GRPC_UNKNOWN 2
+#define ZQUIC_GRPC_INVALID_ARGUMENT 3
+#define ZQUIC_GRPC_DEADLINE_EXCEEDED 4
+#define ZQUIC_GRPC_NOT_FOUND 5
+#define ZQUIC_GRPC_ALREADY_EXISTS 6
+#define ZQUIC_GRPC_PERMISSION_DENIED 7
+#define ZQUIC_GRPC_RESOURCE_EXHAUSTED 8
+#define ZQUIC_GRPC_FAILED_PRECONDITION 9
+#define ZQUIC_GRPC_ABORTED 10
+#define ZQUIC_GRPC_OUT_OF_RANGE 11
+#define ZQUIC_GRPC_UNIMPLEMENTED 12
+#define ZQUIC_GRPC_INTERNAL 13
+#define ZQUIC_GRPC_UNAVAILABLE 14
+#define ZQUIC_GRPC_DATA_LOSS 15
+#define ZQUIC_GRPC_UNAUTHENTICATED 16
+
+/* "DEADLINE_EXCEEDED" for 4; "UNKNOWN_CODE" outside 0..16. Static storage. */
+ZQUIC_API const char *zquic_grpc_status_name(int status);
+
+/* One metadata entry. Keys are lower-case; a key ending in "-bin" carries any bytes (sent
+ * base64-encoded, as gRPC requires), other values must be printable ASCII (0x20..0x7E). */
+typedef struct zquic_grpc_metadata {
+  const char *key;
+  const uint8_t *value;
+  size_t value_len;
+} zquic_grpc_metadata;
+
+/* --- client ---------------------------------------------------------------------------------- */
+
+typedef struct zquic_grpc_call_options {
+  size_t struct_size;                 /* set by zquic_grpc_call_options_init */
+  int timeout_ms;                     /* deadline of the whole call, sent as grpc-timeout;
+                                         default 30000; 0 = no deadline */
+  const zquic_grpc_metadata *metadata; /* custom request metadata (copied) */
+  size_t n_metadata;                  /* at most 64 */
+  const char *authority;              /* NULL = the connection's server name */
+  uint32_t max_receive_message;       /* default 4 MiB */
+  int compress;                       /* 1: send messages gzip-compressed; default 0 */
+} zquic_grpc_call_options;
+
+ZQUIC_API void zquic_grpc_call_options_init(zquic_grpc_call_options *opts);
+
+/* The outcome of a call. Allocated by the library (which may grow it at its end); release with
+ * zquic_grpc_response_free, never free(). */
+typedef struct zquic_grpc_response {
+  uint8_t *data;    /* the reply message of a unary call (owned by the response); NULL if none */
+  size_t len;
+  int status;       /* gRPC status; ZQUIC_GRPC_OK = 0 */
+  char error[256];  /* grpc-message (percent-decoded) or the client's reason; "" when OK */
+  int http_status;  /* :status of the answer; 0 when none arrived */
+} zquic_grpc_response;
+
+/* Blocking unary call: send `request` (copied) to `method` and wait for the status (bounded by
+ * opts->timeout_ms). `opts` may be NULL (defaults). On ZQUIC_OK *out holds the response, whatever
+ * its gRPC status; the caller owns it. Must not be called on the loop thread. */
+ZQUIC_API int zquic_grpc_call(zquic_connection *conn, const char *method, const void *request,
+                              size_t len, const zquic_grpc_call_options *opts,
+                              zquic_grpc_response **out);
+
+/* Called once per asynchronous call, on the loop thread, with a response the callee owns. */
+typedef void (*zquic_grpc_callback)(zquic_grpc_response *resp, void *user);
+
+/* Start a unary call and return at once; `done` runs when it ends (never before this function
+ * returned). Calls beyond the server's stream limit wait in order for a free stream. On an error
+ * return `done` never runs. Safe from any thread, the loop thread included. */
+ZQUIC_API int zquic_grpc_call_async(zquic_connection *conn, const char *method,
+                                    const void *request, size_t len,
+                                    const zquic_grpc_call_options *opts, zquic_grpc_callback done,
+                                    void *user);
+
+/* The `index`th metadata entry the server sent (response headers, then trailers, pseudo-headers
+ * left out); "-bin" values decoded. Pointers are owned by the response (values are also
+ * NUL-terminated). ZQUIC_ERR_NOT_FOUND past the end. */
+ZQUIC_API int zquic_grpc_response_metadata(const zquic_grpc_response *resp, size_t index,
+                                           const char **key, const uint8_t **value,
+                                           size_t *value_len);
+/* The first metadata entry named `key`, or ZQUIC_ERR_NOT_FOUND. */
+ZQUIC_API int zquic_grpc_response_metadata_get(const zquic_grpc_response *resp, const char *key,
+                                               const uint8_t **value, size_t *value_len);
+/* NULL is a no-op. */
+ZQUIC_API void zquic_grpc_response_free(zquic_grpc_response *resp);
+
+/* Streaming calls (client-, server- and bidirectional streaming) through a call handle. */
+typedef struct zquic_grpc_stream zquic_grpc_stream;
+
+/* Open a call on `method`; send with zquic_grpc_stream_send, end the request side with
+ * zquic_grpc_stream_close_send. *out is owned by the caller: release with zquic_grpc_stream_free. */
+ZQUIC_API int zquic_grpc_stream_start(zquic_connection *conn, const char *method,
+                                      const zquic_grpc_call_options *opts,
+                                      zquic_grpc_stream **out);
+/* Send one message (copied). Waits up to timeout_ms while more than 1 MiB is queued unsent
+ * (ZQUIC_ERR_WOULD_BLOCK with timeout 0 or on the loop thread). ZQUIC_ERR_CLOSED once the call
+ * has ended (its status says why). */
+ZQUIC_API int zquic_grpc_stream_send(zquic_grpc_stream *call, const void *msg, size_t len,
+                                     int timeout_ms);
+/* Half-close: no more request messages. */
+ZQUIC_API int zquic_grpc_stream_close_send(zquic_grpc_stream *call);
+/* Receive the next reply message: returns 1 with *msg and *len set (owned by the call, valid until the
+ * next receive or free), 0 when the call has ended (see zquic_grpc_stream_status), or a negative
+ * code (ZQUIC_ERR_TIMEOUT: nothing within timeout_ms; ZQUIC_ERR_WOULD_BLOCK for timeout 0). */
+ZQUIC_API int zquic_grpc_stream_recv(zquic_grpc_stream *call, int timeout_ms, const uint8_t **msg,
+                                     size_t *len);
+/* The call's end: a response with status, error text and metadata (no data), owned by the call;
+ * NULL while the call is still running. */
+ZQUIC_API const zquic_grpc_response *zquic_grpc_stream_status(const zquic_grpc_stream *call);
+/* Cancel: the server sees the stream reset (H3_REQUEST_CANCELLED); the status becomes CANCELLED
+ * unless the call had already ended. */
+ZQUIC_API int zquic_grpc_stream_cancel(zquic_grpc_stream *call);
+/* Release the handle; a call still running is cancelled. NULL is a no-op. */
+ZQUIC_API void zquic_grpc_stream_free(zquic_grpc_stream *call);
+
+/* --- server ---------------------------------------------------------------------------------- */
+
+typedef struct zquic_grpc_server zquic_grpc_server;
+/* One incoming call. Every call handed to an application callback must be ended exactly once with
+ * zquic_grpc_server_call_finish or zquic_grpc_server_call_reply, from any thread, at any time
+ * (also after on_cancel): that releases it, and the handle is invalid afterwards. */
+typedef struct zquic_grpc_server_call zquic_grpc_server_call;
+
+/* A unary call's request is complete (request = the one message, owned by the library, valid
+ * during the callback), or a streaming call has begun (request NULL, len 0). Loop thread. */
+typedef void (*zquic_grpc_handler)(zquic_grpc_server_call *call, const uint8_t *request,
+                                   size_t len, void *user);
+
+#define ZQUIC_GRPC_METHOD_UNARY 0     /* one request message, then on_call */
+#define ZQUIC_GRPC_METHOD_STREAMING 1 /* on_call at once, request messages through on_message */
+
+typedef struct zquic_grpc_method {
+  size_t struct_size; /* set by zquic_grpc_method_init */
+  int kind;           /* ZQUIC_GRPC_METHOD_UNARY (default) or _STREAMING */
+  zquic_grpc_handler on_call; /* required */
+  /* Streaming: each request message (valid during the callback), then the client's half-close. */
+  void (*on_message)(zquic_grpc_server_call *call, const uint8_t *msg, size_t len, void *user);
+  void (*on_half_close)(zquic_grpc_server_call *call, void *user);
+  /* The call ended before it was finished: the client cancelled, the deadline passed (the
+   * library has answered DEADLINE_EXCEEDED) or the connection was lost. Stop the work and
+   * finish the call to release it. Optional. */
+  void (*on_cancel)(zquic_grpc_server_call *call, void *user);
+  void *user;
+} zquic_grpc_method;
+
+ZQUIC_API void zquic_grpc_method_init(zquic_grpc_method *method);
+
+typedef struct zquic_grpc_server_config {
+  size_t struct_size;          /* set by zquic_grpc_server_config_init */
+  zquic_grpc_handler handler;  /* unary handler for every method not registered; NULL =
+                                  UNIMPLEMENTED */
+  void *user;
+  uint32_t max_receive_message; /* default 4 MiB; bigger requests get RESOURCE_EXHAUSTED */
+  int health;                   /* 1 (default): serve grpc.health.v1.Health/Check */
+  /* Requests that are not gRPC (content-type not application/grpc...) go to this HTTP/3
+   * handler (copied); NULL = answer them 415. */
+  const zquic_h3_handler_config *fallback;
+} zquic_grpc_server_config;
+
+ZQUIC_API void zquic_grpc_server_config_init(zquic_grpc_server_config *cfg);
+/* Create a gRPC service on `ctx` (no socket yet: give zquic_grpc_server_h3_handler to
+ * zquic_create_server). *out is owned by the caller: zquic_grpc_server_free. */
+ZQUIC_API int zquic_grpc_server_create(zquic_context *ctx, const zquic_grpc_server_config *cfg,
+                                       zquic_grpc_server **out);
+/* Route `path` ("/pkg.Svc/Method") to `method` (copied); its service is reported SERVING by the
+ * health service. Replaces an earlier registration of the same path. */
+ZQUIC_API int zquic_grpc_server_register(zquic_grpc_server *srv, const char *path,
+                                         const zquic_grpc_method *method);
+/* The HTTP/3 handler to put in zquic_server_config.h3. Owned by the service. */
+ZQUIC_API const zquic_h3_handler_config *zquic_grpc_server_h3_handler(zquic_grpc_server *srv);
+/* Health status of `service` ("" = the whole server): 1 SERVING, 2 NOT_SERVING. */
+ZQUIC_API int zquic_grpc_server_set_health(zquic_grpc_server *srv, const char *service,
+                                           int serving_status);
+/* Original entry point: serve gRPC with `handler` for every method on a new server bound to the
+ * context's port, certificate and key (zquic_config), listening at once. *out owns both. */
+ZQUIC_API int zquic_grpc_serve(zquic_context *ctx, zquic_grpc_handler handler, void *user,
+                               zquic_grpc_server **out);
+/* The UDP port of a server made by zquic_grpc_serve, or a negative error code. */
+ZQUIC_API int zquic_grpc_server_port(const zquic_grpc_server *srv);
+/* Free the service (and the server zquic_grpc_serve made). Free the zquic_server that uses its
+ * handler first. NULL is a no-op. */
+ZQUIC_API void zquic_grpc_server_free(zquic_grpc_server *srv);
+
+/* Call facts. Strings are owned by the call. */
+ZQUIC_API const char *zquic_grpc_server_call_method(const zquic_grpc_server_call *call);
+ZQUIC_API const char *zquic_grpc_server_call_peer(zquic_grpc_server_call *call);
+/* First request metadata entry named `key` ("-bin" values decoded), or ZQUIC_ERR_NOT_FOUND. */
+ZQUIC_API int zquic_grpc_server_call_metadata(const zquic_grpc_server_call *call, const char *key,
+                                              const uint8_t **value, size_t *value_len);
+/* Milliseconds left before the client's deadline (0 when passed), or -1 when it set none. */
+ZQUIC_API int64_t zquic_grpc_server_call_time_left_ms(const zquic_grpc_server_call *call);
+/* 1 when the call has ended early (on_cancel ran or is about to), else 0. */
+ZQUIC_API int zquic_grpc_server_call_cancelled(const zquic_grpc_server_call *call);
+ZQUIC_API void zquic_grpc_server_call_set_user(zquic_grpc_server_call *call, void *user);
+ZQUIC_API void *zquic_grpc_server_call_get_user(const zquic_grpc_server_call *call);
+/* Initial response metadata (copied); only before the first message. */
+ZQUIC_API int zquic_grpc_server_call_send_metadata(zquic_grpc_server_call *call,
+                                                   const zquic_grpc_metadata *md, size_t n);
+/* Send one reply message (copied). Waits up to timeout_ms while more than 1 MiB is unsent
+ * (ZQUIC_ERR_WOULD_BLOCK with 0 or on the loop thread); ZQUIC_ERR_CANCELLED once the call ended. */
+ZQUIC_API int zquic_grpc_server_call_send(zquic_grpc_server_call *call, const void *msg,
+                                          size_t len, int timeout_ms);
+/* End the call with `status`, an optional message (any UTF-8; percent-encoded on the wire) and
+ * optional trailing metadata, and release the handle. Returns ZQUIC_ERR_CANCELLED (the handle is
+ * still released) when the call had already ended. */
+ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int status,
+                                            const char *message,
+                                            const zquic_grpc_metadata *trailers, size_t n);
+/* Unary shorthand: send `msg` and finish with OK. */
+ZQUIC_API int zquic_grpc_server_call_reply(zquic_grpc_server_call *call, const void *msg,
+                                           size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,7 @@ static int handshake_completed_cb(ngtcp2_conn *qc, void *user_data) {
      * before our first request, and must reach nghttp3, not the raw stream queue. */
     if (strcmp(conn->alpn, "h3") == 0 && zq_h3_client_attach(conn) != 0)
       return NGTCP2_ERR_CALLBACK_FAILURE;
+    zq_h3_on_extend_max_streams(conn); /* calls queued during the handshake may start now */
     zq_emit(conn->ctx, ZQUIC_EVENT_CONNECTED, 0, NULL, conn, NULL);
   }
   zq_ctx_notify(conn->ctx);
@@ -339,6 +340,7 @@ zquic_connection *zq_conn_alloc(zquic_context *ctx) {
   zq_list_init(&conn->incoming);
   zq_list_init(&conn->writable);
   zq_list_init(&conn->h3_streams);
+  zq_list_init(&conn->stream_waiters);
   zq_list_push_back(&ctx->live, &conn->live_node);
   return conn;
 }

@@ -88,6 +88,7 @@ void zq_conn_teardown(zquic_connection *conn) {
   conn->freed_transport = true;
   conn->state = ZQ_CONN_CLOSED;
   if (conn->h3) zq_h3_free(conn);
+  zq_h3_conn_gone(conn);
   if (conn->in_dirty) {
     zq_list_remove(&conn->ctx->dirty, &conn->dirty_node);
     conn->in_dirty = false;

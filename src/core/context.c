@@ -14,13 +14,6 @@
 
 #include "internal.h"
 
-struct zq_loop_call {
-  zq_list_node node;
-  int (*fn)(void *arg);
-  void *arg;
-  int result;
-  bool done;
-};
 
 uint64_t zq_now_ns(void) {
   struct timespec ts;
@@ -88,12 +81,24 @@ int zq_ctx_call(zquic_context *ctx, int (*fn)(void *arg), void *arg) {
   return call.result;
 }
 
+int zq_ctx_post(zquic_context *ctx, zq_loop_call *call) {
+  if (ctx->stopping) return zq_error(ZQUIC_ERR_CLOSED, "context is shutting down");
+  call->posted = true;
+  zq_list_push_back(&ctx->calls, &call->node);
+  uv_async_send(&ctx->wakeup);
+  return ZQUIC_OK;
+}
+
 static void on_wakeup(uv_async_t *handle) {
   zquic_context *ctx = handle->data;
   pthread_mutex_lock(&ctx->lock);
   zq_list_node *n;
   while ((n = zq_list_pop_front(&ctx->calls))) {
     zq_loop_call *call = zq_container_of(n, zq_loop_call, node);
+    if (call->posted) { /* nobody waits: fn owns the struct and may free it */
+      call->fn(call->arg);
+      continue;
+    }
     call->result = call->fn(call->arg);
     call->done = true;
   }

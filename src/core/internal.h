@@ -70,7 +70,14 @@ typedef struct zq_alpn_list {
 int zq_alpn_parse(const char *text, zq_alpn_list *out);
 
 /* ---- the context (context.c) ---- */
-typedef struct zq_loop_call zq_loop_call;
+/* A function queued for the loop thread (zq_ctx_call waits for it; zq_ctx_post does not). */
+typedef struct zq_loop_call {
+  zq_list_node node;
+  int (*fn)(void *arg);
+  void *arg;
+  int result;
+  bool done, posted;
+} zq_loop_call;
 
 struct zquic_context {
   zquic_config config; /* with the strings below owning copies */
@@ -109,6 +116,9 @@ void zq_ctx_notify(zquic_context *ctx);
 /* Run fn(arg) on the loop thread and wait for it (directly when already there). Lock held. */
 int zq_ctx_call(zquic_context *ctx, int (*fn)(void *arg), void *arg);
 void zq_ctx_wake(zquic_context *ctx);
+/* Queue call->fn(call->arg) for the loop thread without waiting (lock held). `call` must stay
+ * valid until fn runs; fn may free it. ZQUIC_ERR_CLOSED when the context is shutting down. */
+int zq_ctx_post(zquic_context *ctx, zq_loop_call *call);
 /* Flush every connection marked dirty (loop thread). */
 void zq_ctx_flush_dirty(zquic_context *ctx);
 
@@ -287,6 +297,7 @@ struct zquic_connection {
   zquic_connection_info *final_facts; /* transport/TLS facts kept at teardown */
   zq_h3 *h3;
   zq_list h3_streams;       /* every zq_h3_stream of this connection still alive */
+  zq_list stream_waiters;   /* zq_stream_waiter: want a request stream when the limit allows */
   uint64_t app_close_error; /* set by the HTTP/3 layer when it must close with its own code */
 };
 
@@ -411,6 +422,16 @@ void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
 
 
 /* ---- HTTP/3 glue (src/h3/h3.c) ---- */
+/* Someone (a queued gRPC call) waiting for the peer to allow another bidirectional stream.
+ * `ready` runs on the loop thread when one may be free (return false if it still could not open
+ * one: it stays first in line), or with `closed` when the connection ended. */
+typedef struct zq_stream_waiter {
+  zq_list_node node;
+  bool (*ready)(struct zq_stream_waiter *w, bool closed);
+} zq_stream_waiter;
+void zq_h3_wait_streams(zquic_connection *conn, zq_stream_waiter *w); /* lock held */
+void zq_h3_cancel_wait(zquic_connection *conn, zq_stream_waiter *w);
+void zq_h3_conn_gone(zquic_connection *conn); /* teardown: fail every waiter */
 int zq_h3_server_attach(zquic_connection *conn);
 int zq_h3_client_attach(zquic_connection *conn);
 void zq_h3_free(zquic_connection *conn);

@@ -33,6 +33,13 @@ static inline void zq_list_push_back(zq_list *l, zq_list_node *n) {
   l->head.prev = n;
   l->size++;
 }
+static inline void zq_list_push_front(zq_list *l, zq_list_node *n) {
+  n->next = l->head.next;
+  n->prev = &l->head;
+  l->head.next->prev = n;
+  l->head.next = n;
+  l->size++;
+}
 static inline void zq_list_remove(zq_list *l, zq_list_node *n) {
   if (!n->next) return;
   n->prev->next = n->next;

@@ -195,6 +195,15 @@ int zq_grpc_deframer_feed(zq_grpc_deframer *d, const uint8_t *data, size_t len,
       d->expected = (uint32_t)d->prefix[1] << 24 | (uint32_t)d->prefix[2] << 16 |
                     (uint32_t)d->prefix[3] << 8 | d->prefix[4];
       if (d->expected > d->max_message) return d->error = ZQ_GRPC_RESOURCE_EXHAUSTED;
+      if (len >= d->expected) { /* whole message in this piece: hand it over without a copy */
+        const uint8_t *msg = data;
+        data += d->expected;
+        len -= d->expected;
+        d->prefix_have = 0;
+        int rc = on_message ? on_message(user, msg, d->expected, d->compressed) : 0;
+        if (rc != 0) return d->error = rc > 0 ? rc : ZQ_GRPC_INTERNAL;
+        continue;
+      }
       free(d->message);
       d->message = malloc(d->expected ? d->expected : 1);
       if (!d->message) return d->error = ZQ_GRPC_INTERNAL;
@@ -209,8 +218,8 @@ int zq_grpc_deframer_feed(zq_grpc_deframer *d, const uint8_t *data, size_t len,
     if (d->have == d->expected) {
       d->in_message = false;
       d->prefix_have = 0;
-      if (on_message && on_message(user, d->message, d->have, d->compressed) != 0)
-        return d->error = ZQ_GRPC_INTERNAL;
+      int rc = on_message ? on_message(user, d->message, d->have, d->compressed) : 0;
+      if (rc != 0) return d->error = rc > 0 ? rc : ZQ_GRPC_INTERNAL;
     }
   }
   return d->error;
@@ -219,4 +228,52 @@ int zq_grpc_deframer_feed(zq_grpc_deframer *d, const uint8_t *data, size_t len,
 int zq_grpc_deframer_finish(const zq_grpc_deframer *d) {
   if (d->error) return d->error;
   return d->in_message || d->prefix_have ? ZQ_GRPC_INTERNAL : ZQ_GRPC_OK;
+}
+
+/* A protobuf varint of at most 10 bytes; returns bytes used, 0 when cut short or too long. */
+static size_t pb_varint(const uint8_t *p, size_t len, uint64_t *v) {
+  *v = 0;
+  for (size_t i = 0; i < len && i < 10; i++) {
+    *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (!(p[i] & 0x80)) return i + 1;
+  }
+  return 0;
+}
+
+int zq_grpc_pb_string_field1(const uint8_t *msg, size_t len, const uint8_t **value,
+                             size_t *value_len) {
+  size_t off = 0;
+  int found = 0;
+  while (off < len) {
+    uint64_t key, n;
+    size_t used = pb_varint(msg + off, len - off, &key);
+    if (!used || key >> 3 == 0) return -1;
+    off += used;
+    switch (key & 7) {
+    case 0: /* varint */
+      if (!(used = pb_varint(msg + off, len - off, &n))) return -1;
+      off += used;
+      break;
+    case 1: /* 64-bit */
+      if (len - off < 8) return -1;
+      off += 8;
+      break;
+    case 2: /* length-delimited */
+      if (!(used = pb_varint(msg + off, len - off, &n)) || n > len - off - used) return -1;
+      off += used;
+      if (key >> 3 == 1) { /* the last occurrence wins, as protobuf says */
+        *value = msg + off;
+        *value_len = (size_t)n;
+        found = 1;
+      }
+      off += (size_t)n;
+      break;
+    case 5: /* 32-bit */
+      if (len - off < 4) return -1;
+      off += 4;
+      break;
+    default: return -1; /* groups and reserved wire types */
+    }
+  }
+  return found;
 }

@@ -66,14 +66,20 @@ typedef struct zq_grpc_deframer {
 
 void zq_grpc_deframer_init(zq_grpc_deframer *d, uint32_t max_message);
 void zq_grpc_deframer_free(zq_grpc_deframer *d);
-/* Feed body bytes; `on_message` gets each complete message (valid during the call). Returns
+/* Feed body bytes; `on_message` gets each complete message (valid during the call) and returns
+ * ZQ_GRPC_OK or a status that ends the call (a negative value counts as INTERNAL). Returns
  * ZQ_GRPC_OK, or the status that ends the call: RESOURCE_EXHAUSTED for a message over the limit,
- * INTERNAL for memory failure or a callback error (non-zero return). */
+ * INTERNAL for memory failure, or the callback's. */
 int zq_grpc_deframer_feed(zq_grpc_deframer *d, const uint8_t *data, size_t len,
                           int (*on_message)(void *user, const uint8_t *msg, size_t len,
                                             bool compressed),
                           void *user);
 /* At end of body: INTERNAL if a message was cut short (length beyond the body), else OK. */
 int zq_grpc_deframer_finish(const zq_grpc_deframer *d);
+
+/* Read field 1 (a length-delimited string, e.g. HealthCheckRequest.service) of a protobuf
+ * message: 1 found, 0 absent, -1 malformed. *value points into `msg`. */
+int zq_grpc_pb_string_field1(const uint8_t *msg, size_t len, const uint8_t **value,
+                             size_t *value_len);
 
 #endif

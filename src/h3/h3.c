@@ -217,6 +217,12 @@ static void give_credit(zquic_connection *conn, int64_t id, size_t n) {
   ngtcp2_conn_extend_max_offset(conn->qc, n);
 }
 
+void zq_h3_credit(zq_h3_stream *st, size_t n) {
+  if (st->closed) return;
+  give_credit(st->conn, st->id, n);
+  zq_conn_schedule(st->conn);
+}
+
 static int acked_cb(nghttp3_conn *s, int64_t id, uint64_t datalen, void *cu, void *su) {
   (void)s;
   (void)id;
@@ -244,6 +250,8 @@ static int stream_close_cb(nghttp3_conn *s, int64_t id, uint64_t app_error, void
   zq_ctx_notify(st->conn->ctx);
   if (!st->is_client) {
     zq_h3_server_on_close(st);
+  } else if (st->hooks) {
+    st->hooks->on_close(st, st->hooks_user);
   } else if (!st->user_held) {
     zq_h3_stream_free(st);
   }
@@ -257,6 +265,10 @@ static int recv_data_cb(nghttp3_conn *s, int64_t id, const uint8_t *data, size_t
   zq_h3_stream *st = su;
   if (!st) return 0;
   if (st->is_client) {
+    if (st->hooks) {
+      if (st->hooks->on_data(st, data, len, st->hooks_user)) give_credit(h3->conn, id, len);
+      return 0;
+    }
     if (st->user_held) {
       if (zq_buf_append(&st->rx, data, len) != 0) return NGHTTP3_ERR_CALLBACK_FAILURE;
       zq_ctx_notify(st->conn->ctx);
@@ -318,6 +330,7 @@ static int end_headers_cb(nghttp3_conn *s, int64_t id, int fin, void *cu, void *
       return 0;
     }
     st->headers_done = true;
+    if (st->hooks) st->hooks->on_headers(st, st->hooks_user);
     zq_ctx_notify(st->conn->ctx);
   } else {
     st->headers_done = true;
@@ -352,6 +365,7 @@ static int end_stream_cb(nghttp3_conn *s, int64_t id, void *cu, void *su) {
   if (!st) return 0;
   st->fin_received = true;
   if (!st->is_client) zq_h3_server_on_end(st);
+  else if (st->hooks) st->hooks->on_end(st, st->hooks_user);
   zq_ctx_notify(st->conn->ctx);
   return 0;
 }
@@ -445,6 +459,8 @@ void zq_h3_free(zquic_connection *conn) {
     st->closed = true;
     if (!st->is_client) {
       zq_h3_server_on_close(st);
+    } else if (st->hooks) {
+      st->hooks->on_close(st, st->hooks_user);
     } else if (!st->user_held) {
       zq_h3_stream_free(st);
     }
@@ -518,7 +534,17 @@ int zq_h3_on_extend_max_stream_data(zquic_connection *conn, int64_t id) {
   return nghttp3_conn_unblock_stream(conn->h3->session, id) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 }
 
-void zq_h3_on_extend_max_streams(zquic_connection *conn) { zq_ctx_notify(conn->ctx); }
+void zq_h3_on_extend_max_streams(zquic_connection *conn) {
+  zq_list_node *n;
+  while ((n = zq_list_pop_front(&conn->stream_waiters))) {
+    zq_stream_waiter *w = zq_container_of(n, zq_stream_waiter, node);
+    if (!w->ready(w, false)) {
+      zq_list_push_front(&conn->stream_waiters, n); /* still none: it keeps its place */
+      break;
+    }
+  }
+  zq_ctx_notify(conn->ctx);
+}
 
 nghttp3_ssize zq_h3_writev(zquic_connection *conn, int64_t *id, int *fin, nghttp3_vec *vec,
                            size_t veccnt) {

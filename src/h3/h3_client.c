@@ -18,19 +18,40 @@ struct start_args {
   int64_t id;
 };
 
-static int open_request_stream(void *arg) {
-  struct start_args *a = arg;
-  int rc = zq_h3_client_attach(a->conn);
+int zq_h3_open_request(zquic_connection *conn, int64_t *id) {
+  int rc = zq_h3_client_attach(conn);
   if (rc) return rc;
-  int rv = ngtcp2_conn_open_bidi_stream(a->conn->qc, &a->id, NULL);
+  int rv = ngtcp2_conn_open_bidi_stream(conn->qc, id, NULL);
   if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) return ZQUIC_ERR_LIMIT;
   return rv ? zq_error_ngtcp2(rv, "open request stream") : ZQUIC_OK;
 }
 
-static int submit(zquic_connection *conn, int64_t id, const char *method, const char *path,
-                  const char *authority, const zquic_h3_header *extra, size_t n_extra,
-                  int end_stream, zq_h3_stream *st) {
+static int open_request_stream(void *arg) {
+  struct start_args *a = arg;
+  return zq_h3_open_request(a->conn, &a->id);
+}
+
+void zq_h3_wait_streams(zquic_connection *conn, zq_stream_waiter *w) {
+  zq_list_push_back(&conn->stream_waiters, &w->node);
+}
+
+void zq_h3_cancel_wait(zquic_connection *conn, zq_stream_waiter *w) {
+  zq_list_remove(&conn->stream_waiters, &w->node);
+}
+
+void zq_h3_conn_gone(zquic_connection *conn) {
+  zq_list_node *n;
+  while ((n = zq_list_pop_front(&conn->stream_waiters))) {
+    zq_stream_waiter *w = zq_container_of(n, zq_stream_waiter, node);
+    w->ready(w, true);
+  }
+}
+
+int zq_h3_submit_request(zquic_connection *conn, int64_t id, const char *method, const char *path,
+                         const char *authority, const zquic_h3_header *extra, size_t n_extra,
+                         int end_stream, zq_h3_stream *st) {
   nghttp3_nv nv[136];
+  if (n_extra > 131) return zq_error(ZQUIC_ERR_LIMIT, "at most 131 extra header fields");
   const char *ua = "zquic/" ZQUIC_VERSION_STRING;
   const char *pseudo[][2] = {
     {":method", method}, {":scheme", "https"}, {":authority", authority}, {":path", path},
@@ -81,7 +102,7 @@ ZQUIC_API int zquic_h3_request_start(zquic_connection *conn, const char *method,
   if (rc == 0 && !st) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   if (st) {
     st->tx_eof = end_stream != 0;
-    rc = submit(conn, a.id, method, path, authority ? authority : conn->sni, extra, n_extra,
+    rc = zq_h3_submit_request(conn, a.id, method, path, authority ? authority : conn->sni, extra, n_extra,
                 end_stream, st);
     if (rc) {
       ngtcp2_conn_shutdown_stream(conn->qc, 0, a.id, NGHTTP3_H3_REQUEST_CANCELLED);

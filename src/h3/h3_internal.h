@@ -45,6 +45,19 @@ struct zq_h3 {
   bool server;
 };
 
+struct zq_h3_stream;
+/* Event hooks for client streams driven by an internal layer (gRPC) instead of the blocking
+ * request API. They run on the loop thread. While hooks are set the layer holds the stream
+ * (user_held) and frees it, like a zquic_h3_request. */
+typedef struct zq_h3_hooks {
+  void (*on_headers)(struct zq_h3_stream *st, void *user); /* final response header section */
+  /* Response body bytes; return true to return their flow-control credit now, false to do it
+   * later with zq_h3_credit. */
+  bool (*on_data)(struct zq_h3_stream *st, const uint8_t *data, size_t len, void *user);
+  void (*on_end)(struct zq_h3_stream *st, void *user);   /* FIN: trailers are complete */
+  void (*on_close)(struct zq_h3_stream *st, void *user); /* closed, reset or connection gone */
+} zq_h3_hooks;
+
 typedef struct zq_h3_stream {
   zq_list_node node; /* in conn->h3_streams */
   zquic_connection *conn;
@@ -66,6 +79,9 @@ typedef struct zq_h3_stream {
   zq_fields trailers_out;
   bool user_held;      /* client: the caller holds the zquic_h3_request */
   void *user;          /* server: zquic_h3_exchange_set_user */
+  const zq_h3_hooks *hooks; /* client streams of an internal layer; see zq_h3_hooks */
+  void *hooks_user;
+  void *service;       /* server: the gRPC layer's state for this exchange */
   char peer[64];
 } zq_h3_stream;
 
@@ -76,6 +92,23 @@ nghttp3_ssize zq_h3_read_body(nghttp3_conn *session, int64_t id, nghttp3_vec *ve
                               uint32_t *pflags, void *conn_user, void *stream_user);
 /* New body bytes or credit: let nghttp3 ask read_data again and get the loop writing. */
 void zq_h3_stream_resume(zq_h3_stream *st);
+
+/* Return flow-control credit for `n` body bytes an on_data hook kept. */
+void zq_h3_credit(zq_h3_stream *st, size_t n);
+/* Client: open a bidirectional request stream (attaching the session when needed). Lock held.
+ * ZQUIC_ERR_LIMIT when the server's stream limit is reached: wait with zq_h3_wait_streams. */
+int zq_h3_open_request(zquic_connection *conn, int64_t *id);
+/* Client: submit the request header section of stream `id` for `st` (a body follows from st->tx
+ * unless end_stream). `extra` fields are copied. */
+int zq_h3_submit_request(zquic_connection *conn, int64_t id, const char *method, const char *path,
+                         const char *authority, const zquic_h3_header *extra, size_t n_extra,
+                         int end_stream, zq_h3_stream *st);
+/* Server: submit response headers whose body will be appended to st->tx over time (st->tx_eof
+ * ends it; trailers_out are sent after it). Lock held. */
+int zq_h3_respond_open(zq_h3_stream *st, int status, const zquic_h3_header *headers, size_t n);
+/* Server: a response that is only a header section (HEADERS with FIN). Lock held. */
+int zq_h3_respond_headers_only(zq_h3_stream *st, int status, const zquic_h3_header *headers,
+                               size_t n);
 
 /* Server hooks called from h3.c's nghttp3 callbacks. */
 void zq_h3_server_on_headers(zq_h3_stream *st);

@@ -130,6 +130,23 @@ ZQUIC_API int zquic_h3_respond(zquic_h3_exchange *ex, int status, const zquic_h3
   return rc;
 }
 
+int zq_h3_respond_headers_only(zq_h3_stream *st, int status, const zquic_h3_header *headers,
+                               size_t n) {
+  int rc = respond_check(st);
+  if (rc) return rc;
+  st->source = NULL;
+  st->tx_eof = true;
+  return submit_response(st, status, headers, n, false);
+}
+
+int zq_h3_respond_open(zq_h3_stream *st, int status, const zquic_h3_header *headers, size_t n) {
+  int rc = respond_check(st);
+  if (rc) return rc;
+  st->source = NULL;
+  st->tx_eof = false;
+  return submit_response(st, status, headers, n, true);
+}
+
 ZQUIC_API int zquic_h3_respond_bytes(zquic_h3_exchange *ex, int status,
                                      const zquic_h3_header *headers, size_t n_headers,
                                      const void *body, size_t len) {
