@@ -42,13 +42,23 @@ int cli_cert_generate(const char *dir, const char *const *names, size_t n_names,
 
 /* Static HTTP/3 file server used by `serve` and `node`. */
 typedef struct static_site static_site;
-/* root: directory to serve, or NULL to serve only the built-in page `builtin_html`. `base`
- * carries listen address, certificate and QUIC options (its h3 field is set here). */
-int static_site_start(zquic_context *ctx, const zquic_server_config *base, const char *root,
-                      const char *builtin_html, static_site **out, zquic_server **server_out);
+/* root: directory to serve, or NULL to serve only the built-in page `builtin_html`. Prints the
+ * error and returns ZQUIC_ERR_NOT_FOUND when root is not a readable directory. */
+int static_site_new(const char *root, const char *builtin_html, static_site **out);
+/* The HTTP/3 handler that serves the site (for zquic_server_config.h3 or a gRPC fallback). */
+void static_site_handler(static_site *site, zquic_h3_handler_config *h3);
+/* Free after the server using its handler. NULL is a no-op. */
+void static_site_free(static_site *site);
+
+/* GhostBridge echo service (grpc_echo.c): every method, or those in the comma list `methods`,
+ * answers with its request; health built in. `fallback` (may be NULL) serves the requests that
+ * are not gRPC. */
+int grpc_echo_create(zquic_context *ctx, const zquic_h3_handler_config *fallback,
+                     uint32_t max_message, const char *methods, zquic_grpc_server **out);
+int cmd_grpc(int argc, char **argv);
+int cli_grpc_serve(int argc, char **argv); /* `zquic grpc serve` (serve.c) */
 
 /* "cubic" | "bbr" | "reno" -> ZQUIC_CC_*, or -1. */
 int cli_parse_cc(const char *text);
-void static_site_free(static_site *site);
 
 #endif

@@ -40,9 +40,11 @@ static const key_spec keys[] = {
   INT("drain_timeout_ms", drain_timeout_ms, 0, 600000),
   BOOL("quic.retry", retry),
   BOOL("quic.early_data", early_data),
+  BOOL("grpc.echo", grpc_echo),
+  INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };
 
-static const char *groups[] = {"tls", "http", "quic"};
+static const char *groups[] = {"tls", "http", "quic", "grpc"};
 
 void node_config_defaults(node_config *c) {
   memset(c, 0, sizeof(*c));
@@ -53,6 +55,8 @@ void node_config_defaults(node_config *c) {
   c->idle_timeout_ms = 30000;
   c->max_streams = 100;
   c->drain_timeout_ms = 5000;
+  c->grpc_echo = true;
+  c->grpc_max_message = 4L << 20;
 }
 
 static const key_spec *find_key(const char *path) {

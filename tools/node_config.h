@@ -19,6 +19,8 @@ typedef struct node_config {
   char cc[16];
   long idle_timeout_ms, max_streams, drain_timeout_ms;
   bool retry, early_data;
+  bool grpc_echo;        /* node: serve GhostBridge's echo service and health */
+  long grpc_max_message; /* gRPC receive limit in bytes */
 } node_config;
 
 void node_config_defaults(node_config *c);

@@ -96,7 +96,10 @@ static int ensure_cert(const char *cmd, const char *dir, char *cert, char *key, 
 typedef struct server_opts {
   const char *listen, *cert, *key, *state_dir, *port_file, *root, *qlog_dir, *versions;
   const char *config_file, *log_level;
+  const char *grpc_methods; /* grpc serve --methods */
   int retry, enable_0rtt, cc, cc_given, check_only;
+  int site;      /* serve the directory or built-in page */
+  int grpc_echo; /* serve GhostBridge: the echo service and health */
   node_config file; /* the config file's values, when --config is given */
   long idle_timeout_ms, max_streams;
   char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
@@ -186,7 +189,9 @@ static int run_server(const char *cmd, server_opts *o) {
     return EXIT_FAIL;
   }
   static_site *site = NULL;
+  zquic_grpc_server *grpc = NULL;
   zquic_server *server = NULL;
+  zquic_h3_handler_config site_h3;
   zquic_server_config scfg;
   zquic_server_config_init(&scfg);
   scfg.listen = o->listen;
@@ -195,10 +200,20 @@ static int run_server(const char *cmd, server_opts *o) {
   scfg.retry = o->retry;
   scfg.enable_0rtt = o->enable_0rtt;
   scfg.quic_versions = o->versions;
-  rc = static_site_start(ctx, &scfg, o->root, builtin_page, &site, &server);
+  /* gRPC requests go to GhostBridge, everything else to the site (a gRPC-only server answers
+   * those with 415). */
+  if (o->site && (rc = static_site_new(o->root, builtin_page, &site)) == 0)
+    static_site_handler(site, &site_h3);
+  if (rc == 0 && o->grpc_echo)
+    rc = grpc_echo_create(ctx, site ? &site_h3 : NULL, (uint32_t)o->file.grpc_max_message,
+                          o->grpc_methods, &grpc);
+  scfg.h3 = grpc ? zquic_grpc_server_h3_handler(grpc) : &site_h3;
+  if (rc == 0) rc = zquic_create_server(ctx, &scfg, &server);
   if (rc) {
     if (rc != ZQUIC_ERR_NOT_FOUND) cli_zerror(cmd, "cannot start server", rc);
     zquic_destroy(ctx);
+    zquic_grpc_server_free(grpc);
+    static_site_free(site);
     return EXIT_FAIL;
   }
   int port = zquic_server_port(server);
@@ -211,15 +226,26 @@ static int run_server(const char *cmd, server_opts *o) {
                            ? "localhost" : host;
   if (write_port_file(o->port_file, port) != 0)
     cli_error(cmd, "cannot write --port-file %s: %s", o->port_file, strerror(errno));
-  cli_log(2, "%s: listening on %s:%d (UDP, HTTP/3)", cmd, host, port);
-  printf("zquic %s: serving %s at https://%s:%d/\n", cmd, o->root ? o->root : "the built-in page",
-         url_host, port);
-  printf("  try: zquic get --ca %s https://%s:%d/\n", o->cert, url_host, port);
+  cli_log(2, "%s: listening on %s:%d (UDP, HTTP/3%s)", cmd, host, port,
+          grpc ? ", GhostBridge gRPC" : "");
+  if (site) {
+    printf("zquic %s: serving %s at https://%s:%d/\n", cmd, o->root ? o->root : "the built-in page",
+           url_host, port);
+    printf("  try: zquic get --ca %s https://%s:%d/\n", o->cert, url_host, port);
+  }
+  if (grpc) {
+    printf("zquic %s: GhostBridge (gRPC over HTTP/3: echo + health) at %s:%d\n", cmd, url_host,
+           port);
+    printf("  try: zquic grpc call --ca %s %s:%d /grpc.health.v1.Health/Check\n", o->cert,
+           url_host, port);
+  }
   fflush(stdout);
   wait_for_stop(&set);
   /* Drain: no new connections or requests; those in flight get drain_timeout_ms to finish. */
   if (zquic_server_shutdown(server, (int)o->file.drain_timeout_ms) == ZQUIC_ERR_TIMEOUT)
     cli_log(1, "%s: requests still running after %ld ms were cut off", cmd, o->file.drain_timeout_ms);
+  zquic_server_free(server);
+  zquic_grpc_server_free(grpc);
   static_site_free(site);
   zquic_destroy(ctx);
   return EXIT_OK;
@@ -251,7 +277,7 @@ static const struct option server_options[] = {
   {"quic-version", required_argument, NULL, 'V'}, {"cc", required_argument, NULL, 'C'},
   {"idle-timeout", required_argument, NULL, 'I'}, {"max-streams", required_argument, NULL, 'M'},
   {"qlog-dir", required_argument, NULL, 'Q'}, {"config", required_argument, NULL, 'F'},
-  {"check", no_argument, NULL, 'X'},
+  {"check", no_argument, NULL, 'X'},     {"methods", required_argument, NULL, 'G'},
   {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 static long positive(const char *cmd, const char *flag, const char *text, long max) {
@@ -285,6 +311,13 @@ static int parse_server_options(const char *cmd, int argc, char **argv, server_o
       break;
     case 'F': o->config_file = optarg; break;
     case 'X': o->check_only = 1; break;
+    case 'G':
+      if (strcmp(cmd, "grpc serve") != 0) {
+        cli_error(cmd, "--methods is an option of zquic grpc serve");
+        return EXIT_USAGE;
+      }
+      o->grpc_methods = optarg;
+      break;
     case 'R': o->retry = 1; break;
     case '0': o->enable_0rtt = 1; break;
     case 'V': o->versions = optarg; break;
@@ -333,6 +366,7 @@ int cmd_serve(int argc, char **argv) {
     return EXIT_USAGE;
   }
   o.root = argv[optind];
+  o.site = 1;
   if ((rc = apply_config("serve", &o)) >= 0) return rc;
   return run_server("serve", &o);
 }
@@ -359,6 +393,41 @@ int cmd_node(int argc, char **argv) {
     cli_error("node", "unexpected argument \"%s\"", argv[optind]);
     return EXIT_USAGE;
   }
+  o.site = 1;
   if ((rc = apply_config("node", &o)) >= 0) return rc;
+  o.grpc_echo = o.file.grpc_echo;
   return run_server("node", &o);
+}
+
+static void grpc_serve_usage(FILE *out) {
+  fprintf(out,
+          "usage: zquic grpc serve [--listen ADDR:PORT] [--cert FILE --key FILE]\n"
+          "\n"
+          "Serve GhostBridge (gRPC over HTTP/3) for trying things and for tests: every\n"
+          "method answers with its request message (unary echo), and the standard\n"
+          "health service grpc.health.v1.Health/Check reports SERVING. Other HTTP/3\n"
+          "requests get 415. Runs until SIGINT or SIGTERM.\n"
+          "\n"
+          "  --listen ADDR:PORT  UDP address (default 127.0.0.1:4433)\n"
+          "  --cert FILE         PEM certificate chain\n"
+          "  --key FILE          PEM private key\n"
+          "                      (without both: a self-signed pair in the state directory)\n"
+          "  --methods LIST      echo only these methods (comma list of /pkg.Svc/Method);\n"
+          "                      others answer UNIMPLEMENTED\n"
+          "\nRequest metadata x-echo-status: N and x-echo-message: TEXT end a call with that\n"
+          "status; x-echo-delay-ms: N answers N ms later (from another thread).\n"
+          SERVER_HELP);
+}
+
+int cli_grpc_serve(int argc, char **argv) {
+  static server_opts o;
+  int rc = parse_server_options("grpc serve", argc, argv, &o, grpc_serve_usage);
+  if (rc >= 0) return rc;
+  if (optind != argc) {
+    cli_error("grpc serve", "unexpected argument \"%s\"", argv[optind]);
+    return EXIT_USAGE;
+  }
+  if ((rc = apply_config("grpc serve", &o)) >= 0) return rc;
+  o.grpc_echo = 1;
+  return run_server("grpc serve", &o);
 }

@@ -22,7 +22,7 @@
 #include "url.h"
 
 struct static_site {
-  zquic_server *server;
+
   char *root; /* realpath of the directory, or NULL */
   int root_fd; /* the directory, for openat2(RESOLVE_BENEATH); -1 when unavailable */
   char *builtin_html;
@@ -182,8 +182,7 @@ static void on_close(zquic_h3_exchange *ex, void *user) {
   free(fb);
 }
 
-int static_site_start(zquic_context *ctx, const zquic_server_config *base, const char *root,
-                      const char *builtin_html, static_site **out, zquic_server **server_out) {
+int static_site_new(const char *root, const char *builtin_html, static_site **out) {
   static_site *site = calloc(1, sizeof(*site));
   if (!site) return ZQUIC_ERR_NO_MEMORY;
   site->root_fd = -1;
@@ -207,29 +206,19 @@ int static_site_start(zquic_context *ctx, const zquic_server_config *base, const
     }
   }
   site->builtin_html = builtin_html ? strdup(builtin_html) : NULL;
-  zquic_h3_handler_config h3;
-  zquic_h3_handler_config_init(&h3);
-  h3.on_request = on_request;
-  h3.on_close = on_close;
-  h3.user = site;
-  zquic_server_config scfg = *base;
-  scfg.h3 = &h3;
-  int rc = zquic_create_server(ctx, &scfg, &site->server);
-  if (rc) {
-    if (site->root_fd >= 0) close(site->root_fd);
-    free(site->root);
-    free(site->builtin_html);
-    free(site);
-    return rc;
-  }
   *out = site;
-  *server_out = site->server;
   return ZQUIC_OK;
+}
+
+void static_site_handler(static_site *site, zquic_h3_handler_config *h3) {
+  zquic_h3_handler_config_init(h3);
+  h3->on_request = on_request;
+  h3->on_close = on_close;
+  h3->user = site;
 }
 
 void static_site_free(static_site *site) {
   if (!site) return;
-  zquic_server_free(site->server);
   if (site->root_fd >= 0) close(site->root_fd);
   free(site->root);
   free(site->builtin_html);

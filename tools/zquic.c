@@ -22,6 +22,7 @@ static const cli_command commands[] = {
   {"get", cmd_get, "fetch a URL over HTTP/3"},
   {"cert", cmd_cert, "make TLS certificates (cert gen)"},
   {"crypto", cmd_crypto, "keys, signatures and hashes (ZCrypto)"},
+  {"grpc", cmd_grpc, "call or serve gRPC over HTTP/3 (GhostBridge)"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...) {
