@@ -102,6 +102,14 @@ static void on_body(zquic_h3_exchange *ex, const uint8_t *data, size_t len, void
   (void)user;
 }
 
+static void grpc_echo(zquic_grpc_server_call *call, const uint8_t *req, size_t len, void *user) {
+  (void)user;
+  const uint8_t *v;
+  size_t vlen;
+  zquic_grpc_server_call_metadata(call, "x-any-bin", &v, &vlen);
+  zquic_grpc_server_call_reply(call, req, len);
+}
+
 fuzz_env *fuzz_env_get(void) {
   static fuzz_env env;
   static int ready;
@@ -119,10 +127,19 @@ fuzz_env *fuzz_env_get(void) {
   zquic_h3_handler_config_init(&h3);
   h3.on_request = on_request;
   h3.on_body = on_body;
+  /* gRPC requests (content-type application/grpc, in QPACK's static table) reach GhostBridge's
+   * request path: metadata, grpc-timeout, framing, gzip; the rest the plain handler. */
+  zquic_grpc_server_config gcfg;
+  zquic_grpc_server_config_init(&gcfg);
+  gcfg.handler = grpc_echo;
+  gcfg.fallback = &h3;
+  gcfg.max_receive_message = 65536;
+  if (zquic_grpc_server_create(env.ctx, &gcfg, &env.grpc) != ZQUIC_OK)
+    die("zquic_grpc_server_create", zquic_last_error());
   zquic_server_config scfg;
   zquic_server_config_init(&scfg);
   scfg.listen = "127.0.0.1:0";
-  scfg.h3 = &h3;
+  scfg.h3 = zquic_grpc_server_h3_handler(env.grpc);
   if (zquic_create_server(env.ctx, &scfg, &env.server) != ZQUIC_OK)
     die("zquic_create_server", zquic_last_error());
   snprintf(env.server_address, sizeof(env.server_address), "127.0.0.1:%d",

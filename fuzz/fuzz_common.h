@@ -17,6 +17,7 @@ typedef struct fuzz_env {
   char cert_file[256], key_file[256], ca_file[256];
   zquic_context *ctx;
   zquic_server *server;
+  zquic_grpc_server *grpc; /* the server's HTTP/3 handler: GhostBridge, plain HTTP/3 behind it */
   int sink_fd;                  /* UDP socket the injected datagrams claim to come from */
   struct sockaddr_storage sink; /* its address */
   socklen_t sink_len;

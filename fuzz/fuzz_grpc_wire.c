@@ -1,13 +1,15 @@
 /*
  * fuzz_grpc_wire.c — gRPC wire parsers with arbitrary bytes: the message deframer fed in pieces
- * of input-chosen sizes (must agree with a one-shot feed), grpc-timeout, percent-decoding and
- * base64. Nothing may crash, read out of bounds or disagree with itself.
+ * of input-chosen sizes (must agree with a one-shot feed), grpc-timeout, percent-decoding,
+ * base64, received metadata (the "-bin" decoding), the health request's protobuf reader and
+ * gzip inflation under a size cap. Nothing may crash, read out of bounds, pass the cap or
+ * disagree with itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
+#include "grpc_internal.h"
 
 static int count(void *user, const uint8_t *msg, size_t len, bool compressed) {
   (void)msg;
@@ -44,7 +46,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t bin[1024];
   long m = zq_grpc_base64_decode(text, strlen(text), bin, sizeof(bin));
   if (m > (long)sizeof(bin)) abort();
+  zq_grpc_md md = {0};
+  zq_grpc_md_add(&md, "x-fuzz-bin", text);
+  zq_grpc_md_add(&md, "x-fuzz", text);
+  const uint8_t *v;
+  size_t vlen;
+  if (zq_grpc_md_get(&md, "x-fuzz-bin", &v, &vlen) == 0 && vlen > strlen(text)) abort();
+  zq_grpc_md_clear(&md);
   free(text);
   free(out);
+
+  const uint8_t *field;
+  size_t field_len;
+  if (zq_grpc_pb_string_field1(body, len, &field, &field_len) == 1 &&
+      (field < body || field + field_len > body + len))
+    abort();
+  uint8_t *plain;
+  size_t plain_len;
+  if (zq_grpc_gunzip(body, len, 65536, &plain, &plain_len) == ZQ_GRPC_OK) {
+    if (plain_len > 65536) abort();
+    free(plain);
+  }
   return 0;
 }
