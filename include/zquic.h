@@ -817,6 +817,35 @@ ZQUIC_API int zquic_grpc_stream_cancel(zquic_grpc_stream *call);
 /* Release the handle; a call still running is cancelled. NULL is a no-op. */
 ZQUIC_API void zquic_grpc_stream_free(zquic_grpc_stream *call);
 
+/* Channels: calls to one target ("host:port") through one shared connection, made on first use
+ * (without blocking: calls wait for the handshake) and made again once it has closed. Safe from
+ * any thread. */
+typedef struct zquic_grpc_channel zquic_grpc_channel;
+
+/* `opts` (may be NULL) is copied; its ALPN is always "h3". *out is owned by the caller: release
+ * with zquic_grpc_channel_free. */
+ZQUIC_API int zquic_grpc_channel_create(zquic_context *ctx, const char *target,
+                                        const zquic_connect_options *opts,
+                                        zquic_grpc_channel **out);
+/* As zquic_grpc_call, zquic_grpc_call_async and zquic_grpc_stream_start, on the channel's
+ * connection. A failed connection attempt ends the call with UNAVAILABLE. */
+ZQUIC_API int zquic_grpc_channel_call(zquic_grpc_channel *ch, const char *method,
+                                      const void *request, size_t len,
+                                      const zquic_grpc_call_options *opts,
+                                      zquic_grpc_response **out);
+ZQUIC_API int zquic_grpc_channel_call_async(zquic_grpc_channel *ch, const char *method,
+                                            const void *request, size_t len,
+                                            const zquic_grpc_call_options *opts,
+                                            zquic_grpc_callback done, void *user);
+ZQUIC_API int zquic_grpc_channel_stream_start(zquic_grpc_channel *ch, const char *method,
+                                              const zquic_grpc_call_options *opts,
+                                              zquic_grpc_stream **out);
+/* Connections the channel has made so far (1 while the first one lives). */
+ZQUIC_API unsigned zquic_grpc_channel_connects(const zquic_grpc_channel *ch);
+/* Close the channel's connection (calls still running on it end with UNAVAILABLE) and free the
+ * channel. NULL is a no-op. */
+ZQUIC_API void zquic_grpc_channel_free(zquic_grpc_channel *ch);
+
 /* --- server ---------------------------------------------------------------------------------- */
 
 typedef struct zquic_grpc_server zquic_grpc_server;

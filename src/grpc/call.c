@@ -272,7 +272,8 @@ static int submit(zq_grpc_call *call, int64_t id) {
 /* Open the stream now: ZQUIC_OK, ZQUIC_ERR_LIMIT (wait in line) or another error. */
 static int try_open(zq_grpc_call *call) {
   zquic_connection *conn = call->conn;
-  if (conn->state == ZQ_CONN_HANDSHAKING && !conn->h3) return ZQUIC_ERR_LIMIT; /* not yet */
+  if ((conn->state == ZQ_CONN_RESOLVING || conn->state == ZQ_CONN_HANDSHAKING) && !conn->h3)
+    return ZQUIC_ERR_LIMIT; /* not yet: the handshake's end wakes the line */
   if (!conn->h3 && strcmp(conn->alpn, "h3") != 0)
     return zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
   int64_t id;
@@ -340,7 +341,9 @@ static int start_on_loop(void *arg) {
     uint64_t left = call->deadline_ns > now ? (call->deadline_ns - now) / 1000000 : 0;
     uv_timer_start(&call->timer, on_deadline, left, 0);
   }
-  int rc = zq_conn_check_open(conn);
+  /* An async connect still resolving has no transport yet, but is not closed. */
+  int rc = conn->state == ZQ_CONN_RESOLVING && !conn->close_requested ? 0
+                                                                       : zq_conn_check_open(conn);
   if (rc) {
     zq_grpc_call_complete(call, ZQ_GRPC_UNAVAILABLE, "connection unusable: %s", zquic_last_error());
     return 0;

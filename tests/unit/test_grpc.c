@@ -549,6 +549,51 @@ static void test_original_serve(void **state) {
   zquic_destroy(ctx);
 }
 
+static void test_channel(void **state) {
+  (void)state;
+  /* A client context whose connections go idle fast, to see the channel reconnect. */
+  zquic_config cfg;
+  zquic_config_init(&cfg);
+  cfg.ca_file = cert_path("ca.pem");
+  cfg.idle_timeout_ms = 300;
+  zquic_context *ctx;
+  ASSERT_OK(zquic_init(&cfg, &ctx));
+  char target[64];
+  snprintf(target, sizeof(target), "localhost:%d", zquic_server_port(server));
+  zquic_grpc_channel *ch;
+  ASSERT_OK(zquic_grpc_channel_create(ctx, target, NULL, &ch));
+  async_result result = {0, 0};
+  async_call calls[50];
+  for (uint32_t i = 0; i < 50; i++) { /* async calls made before the handshake ended wait for it */
+    calls[i] = (async_call){&result, i};
+    ASSERT_OK(zquic_grpc_channel_call_async(ch, "/test.Echo/Echo", &i, 4, NULL, on_done, &calls[i]));
+  }
+  for (int i = 0; i < 1000 && atomic_load(&result.done) < 50; i++) usleep(10000);
+  assert_int_equal(atomic_load(&result.ok), 50);
+  zquic_grpc_response *r = NULL;
+  ASSERT_OK(zquic_grpc_channel_call(ch, "/test.Echo/Echo", "a", 1, NULL, &r));
+  assert_int_equal(r->status, ZQUIC_GRPC_OK);
+  zquic_grpc_response_free(r);
+  assert_int_equal(zquic_grpc_channel_connects(ch), 1); /* one connection for all of them */
+  usleep(900000); /* the connection idles out */
+  ASSERT_OK(zquic_grpc_channel_call(ch, "/test.Echo/Echo", "b", 1, NULL, &r));
+  assert_int_equal(r->status, ZQUIC_GRPC_OK);
+  zquic_grpc_response_free(r);
+  assert_int_equal(zquic_grpc_channel_connects(ch), 2);
+  zquic_grpc_channel_free(ch);
+  /* Nobody at the target: the call ends UNAVAILABLE within the connect timeout. */
+  zquic_connect_options co;
+  zquic_connect_options_init(&co);
+  co.timeout_ms = 500;
+  ASSERT_OK(zquic_grpc_channel_create(ctx, "127.0.0.1:9", &co, &ch));
+  ASSERT_OK(zquic_grpc_channel_call(ch, "/test.Echo/Echo", "c", 1, NULL, &r));
+  assert_int_equal(r->status, ZQUIC_GRPC_UNAVAILABLE);
+  zquic_grpc_response_free(r);
+  zquic_grpc_channel_free(ch);
+  assert_int_equal(zquic_grpc_channel_create(ctx, "no-port", NULL, &ch), ZQUIC_ERR_INVALID_ARGUMENT);
+  zquic_destroy(ctx);
+}
+
 static void test_bad_arguments(void **state) {
   (void)state;
   zquic_grpc_response *r = (zquic_grpc_response *)1;
@@ -612,6 +657,7 @@ int main(void) {
     cmocka_unit_test(test_limits_and_gzip),
     cmocka_unit_test(test_malformed_requests),
     cmocka_unit_test(test_thousand_concurrent),
+    cmocka_unit_test(test_channel),
     cmocka_unit_test(test_bad_arguments),
     cmocka_unit_test(test_original_serve),
   };
