@@ -39,7 +39,8 @@ stage_ctest() { # NAME BUILD_DIR [ctest args...]
 }
 
 echo "=== build ==="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZQUIC_PEERS_BIN="$root/build/peers" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZQUIC_PEERS_BIN="$root/build/peers" \
+  -DZQUIC_SHARED_DIR="$shared" >/dev/null
 cmake --build build -j"$jobs"
 if [ -x "$shared/peers/go/build.sh" ]; then
   PEERS_BIN="$root/build/peers" "$shared/peers/go/build.sh" >/dev/null
@@ -51,7 +52,7 @@ stage_ctest suite build -LE valgrind
 
 echo "=== build with ASan + UBSan ==="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZQUIC_SANITIZE=ON \
-  -DZQUIC_PEERS_BIN="$root/build/peers" >/dev/null
+  -DZQUIC_PEERS_BIN="$root/build/peers" -DZQUIC_SHARED_DIR="$shared" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   stage_ctest asan build-asan
@@ -61,7 +62,7 @@ stage_ctest valgrind build -L valgrind
 if [ -f fuzz/run-all.sh ]; then
   echo "=== fuzz (${fuzz_seconds}s per target) ==="
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZQUIC_FUZZ=ON \
-    -DZQUIC_BUILD_TESTS=OFF >/dev/null
+    -DZQUIC_BUILD_TESTS=OFF -DZQUIC_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build-fuzz -j"$jobs"
   if bash fuzz/run-all.sh build-fuzz "$fuzz_seconds"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
