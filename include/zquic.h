@@ -888,6 +888,7 @@ typedef struct zquic_grpc_server_config {
   /* Requests that are not gRPC (content-type not application/grpc...) go to this HTTP/3
    * handler (copied); NULL = answer them 415. */
   const zquic_h3_handler_config *fallback;
+  int compress; /* 1: gzip reply messages to clients that accept it (grpc-accept-encoding); 0 */
 } zquic_grpc_server_config;
 
 ZQUIC_API void zquic_grpc_server_config_init(zquic_grpc_server_config *cfg);
