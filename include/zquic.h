@@ -944,6 +944,82 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
 ZQUIC_API int zquic_grpc_server_call_reply(zquic_grpc_server_call *call, const void *msg,
                                            size_t len);
 
+/* ============================================================================================= */
+/* CNS/ZNS: DNS over QUIC (RFC 9250)                                                             */
+/* ============================================================================================= */
+/*
+ * Standard DNS on the wire, ALPN "doq": one query per stream, so any RFC 9250 client or server
+ * interoperates. A client queries on a connection made with ALPN "doq" (zquic_connect_options.alpn)
+ * to port 853 or wherever the server listens.
+ */
+
+/* Query kinds: DNS RR types (the original API's values), and two client-side kinds that are never
+ * sent as types: on the wire they are TXT queries whose answer the client interprets. */
+#define ZQUIC_DNS_A 1
+#define ZQUIC_DNS_NS 2
+#define ZQUIC_DNS_CNAME 5
+#define ZQUIC_DNS_SOA 6
+#define ZQUIC_DNS_MX 15
+#define ZQUIC_DNS_TXT 16
+#define ZQUIC_DNS_AAAA 28
+#define ZQUIC_DNS_ENS 65001 /* .eth names: `answer` is the EIP-55 address from "eth=0x..." */
+#define ZQUIC_DNS_ZNS 65002 /* .zns/.ghost names: `answer` is the owner key from "zns-owner=..." */
+
+/* DNS response codes (RFC 1035, 6891). */
+#define ZQUIC_DNS_NOERROR 0
+#define ZQUIC_DNS_FORMERR 1
+#define ZQUIC_DNS_SERVFAIL 2
+#define ZQUIC_DNS_NXDOMAIN 3
+#define ZQUIC_DNS_NOTIMP 4
+#define ZQUIC_DNS_REFUSED 5
+
+/* One resource record of an answer. Strings are owned by the response. */
+typedef struct zquic_dns_record {
+  const char *name;     /* owner name, "www.example.zns." */
+  uint16_t type;        /* ZQUIC_DNS_A ... (wire types) */
+  uint16_t rr_class;    /* 1 = IN */
+  uint32_t ttl;
+  const char *value;    /* the data as text: "192.0.2.1", "2001:db8::1", "10 mail.example.",
+                           "target.example.", TXT strings concatenated without quotes */
+  const uint8_t *rdata; /* the data in wire form */
+  size_t rdata_len;
+} zquic_dns_record;
+
+/* A query's outcome. Allocated by the library (which may grow it at its end); release with
+ * zquic_dns_response_free. */
+typedef struct zquic_dns_response {
+  char answer[512];   /* the original API's field: the first answer's value (for ENS/ZNS the
+                         address or owner); "" when there is none */
+  size_t len;         /* strlen(answer) */
+  int query_type;     /* as asked (ENS/ZNS kinds kept) */
+  int rcode;          /* ZQUIC_DNS_NOERROR, ZQUIC_DNS_NXDOMAIN, ... */
+  uint32_t ttl;       /* TTL of the first answer record */
+  const zquic_dns_record *records; /* the answer section, in order */
+  size_t n_records;
+  int authoritative;  /* AA bit */
+  int truncated;      /* TC bit */
+  int ede_code;       /* RFC 8914 extended error info-code, -1 when none */
+  char ede_text[128];
+} zquic_dns_response;
+
+typedef struct zquic_dns_query_options {
+  size_t struct_size; /* set by zquic_dns_query_options_init */
+  int timeout_ms;     /* default 5000 */
+  int dnssec_ok;      /* set the DO bit; default 0 */
+  int padding;        /* EDNS(0) padding (RFC 8467), default 1: hides the query's length */
+} zquic_dns_query_options;
+
+ZQUIC_API void zquic_dns_query_options_init(zquic_dns_query_options *opts);
+/* Ask `name` for `type` on a DoQ connection and wait for the answer. On ZQUIC_OK *out holds the
+ * response, whatever its rcode; the caller owns it. Safe from any thread, concurrently (one
+ * stream per query); not on the loop thread. */
+ZQUIC_API int zquic_dns_query(zquic_connection *conn, const char *name, int type,
+                              zquic_dns_response **out);
+ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
+                                 const zquic_dns_query_options *opts, zquic_dns_response **out);
+/* NULL is a no-op. */
+ZQUIC_API void zquic_dns_response_free(zquic_dns_response *resp);
+
 #ifdef __cplusplus
 }
 #endif

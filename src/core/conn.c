@@ -66,6 +66,7 @@ static int server_handshake_completed(zquic_connection *conn) {
   gnutls_session_ticket_send(conn->tls, 1, 0);
   zq_server_send_new_token(conn);
   if (srv->h3_enabled) return ensure_server_h3(conn);
+  if (srv->service) return 0; /* the library serves it: nobody accepts it */
   conn->queued_for_accept = true;
   zq_list_push_back(&srv->accept_queue, &conn->accept_node);
   zq_emit(conn->ctx, ZQUIC_EVENT_ACCEPT_READY, 0, srv, NULL, NULL);
@@ -180,6 +181,12 @@ static int stream_open_cb(ngtcp2_conn *qc, int64_t id, void *user_data) {
   zquic_stream *s = zq_stream_new(conn, id);
   if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
   ngtcp2_conn_set_stream_user_data(qc, id, s);
+  zquic_server *srv = conn->server;
+  if (srv && srv->service) {
+    s->service_held = true;
+    srv->service->on_stream(s, srv->service_user);
+    return 0;
+  }
   zq_list_push_back(&conn->incoming, &s->incoming_node);
   zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_INCOMING, 0, NULL, conn, NULL);
   zq_ctx_notify(conn->ctx);
@@ -221,6 +228,7 @@ static int stream_reset_cb(ngtcp2_conn *qc, int64_t id, uint64_t final_size, uin
   if (s) {
     s->reset_received = true;
     s->reset_code = app_error;
+    if (s->service_held) conn->server->service->on_data(s, conn->server->service_user);
     zq_ctx_notify(conn->ctx);
   }
   return 0;

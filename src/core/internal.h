@@ -299,6 +299,7 @@ struct zquic_connection {
   zq_list h3_streams;       /* every zq_h3_stream of this connection still alive */
   zq_list stream_waiters;   /* zq_stream_waiter: want a request stream when the limit allows */
   uint64_t app_close_error; /* set by the HTTP/3 layer when it must close with its own code */
+  void *service_state;      /* the server's zq_stream_service state for this connection */
 };
 
 zquic_connection *zq_conn_alloc(zquic_context *ctx); /* refs = 1 (the transport's) */
@@ -375,6 +376,8 @@ struct zquic_stream {
   bool want_writable;       /* a send hit a full buffer: emit STREAM_WRITABLE when space frees */
   bool early_rejected;      /* opened as 0-RTT and the server refused early data */
   bool peer_stopped;        /* the peer sent STOP_SENDING: our sending side is reset */
+  bool service_held;        /* given to the server's zq_stream_service, which frees it */
+  void *service_state;      /* the service's per-stream state */
   unsigned pending_events;
   void *user_data;
 };
@@ -392,6 +395,22 @@ void zq_stream_mark_writable(zquic_stream *s);
 /* Release the user's hold on a stream (zquic_close_stream's work, loop thread). */
 int zq_stream_release(zquic_stream *s);
 
+/* ---- raw-stream protocols served inside the library (DoQ) ---- */
+/* With a service set on a server, its connections are not queued for zquic_server_accept and
+ * peer streams go to these hooks instead of zquic_stream_accept. Loop thread, lock held. The
+ * service holds each stream it was given (s->service_held) until it calls zq_stream_free, and
+ * must do so at the latest in on_closed. */
+typedef struct zq_stream_service {
+  void (*on_stream)(zquic_stream *s, void *user);  /* a peer opened it */
+  void (*on_data)(zquic_stream *s, void *user);    /* s->rx grew, FIN or a reset arrived */
+  void (*on_closed)(zquic_stream *s, void *user);  /* the transport is done with it */
+  void (*on_conn_closed)(zquic_connection *conn, void *user); /* before the teardown frees it */
+} zq_stream_service;
+/* Take `n` received bytes of a service stream (credit goes back to the peer). */
+size_t zq_stream_take(zquic_stream *s, void *out, size_t n);
+/* Queue bytes (and FIN) on a service stream; never blocks. */
+int zq_stream_put(zquic_stream *s, const void *data, size_t len, bool fin);
+
 /* ---- servers (server.c) ---- */
 struct zquic_server {
   zquic_context *ctx;
@@ -405,6 +424,8 @@ struct zquic_server {
   zq_list accept_queue;
   zquic_h3_handler_config h3;
   bool h3_enabled;
+  const zq_stream_service *service; /* DoQ: streams go to the library's own protocol code */
+  void *service_user;
   zq_list_node ctx_node;
   uint8_t static_secret[32];  /* stateless reset tokens, tokens */
   bool retry, enable_0rtt;
@@ -418,6 +439,9 @@ struct zquic_server {
 };
 
 void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
+/* zquic_create_server with a raw-stream service (DoQ) built in. */
+int zq_server_create(zquic_context *ctx, const zquic_server_config *cfg,
+                     const zq_stream_service *service, void *service_user, zquic_server **out);
 
 
 

@@ -82,6 +82,11 @@ static int copy_server_config(const zquic_server_config *in, zquic_server_config
 
 ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config *cfg_in,
                                   zquic_server **out) {
+  return zq_server_create(ctx, cfg_in, NULL, NULL, out);
+}
+
+int zq_server_create(zquic_context *ctx, const zquic_server_config *cfg_in,
+                     const zq_stream_service *service, void *service_user, zquic_server **out) {
   if (!ctx || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zquic_create_server: NULL argument");
   *out = NULL;
   zquic_server_config cfg;
@@ -94,6 +99,8 @@ ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config 
   zquic_server *srv = calloc(1, sizeof(*srv));
   if (!srv) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   srv->ctx = ctx;
+  srv->service = service; /* set before the socket exists: no connection can miss it */
+  srv->service_user = service_user;
   srv->accepting = true;
   srv->max_connections = ctx->config.max_connections;
   zq_list_init(&srv->conns);
