@@ -35,6 +35,7 @@ int cmd_get(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_crypto(int argc, char **argv);
+int cmd_zns(int argc, char **argv);
 
 /* Generate a self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses) into
  * DIR/cert.pem and DIR/key.pem (mode 0600). Returns 0 or prints an error and returns non-zero. */
