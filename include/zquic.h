@@ -151,6 +151,15 @@ typedef struct zquic_server_config {
   int enable_0rtt;       /* 1: accept early data from clients resuming a session */
   const char *quic_versions; /* versions accepted, e.g. "1,2" (default); first preferred */
   uint32_t max_streams_bidi; /* override the context's value when > 0 */
+  /* Loop threads serving this server's port (Linux, SO_REUSEPORT), 0 or 1 = the context's loop
+   * only. With N > 1 the server binds N UDP sockets to one address, each served by its own loop
+   * thread with its own lock; the kernel spreads new connections over them and steers every later
+   * packet to the loop that owns its connection (connection IDs carry the worker's number).
+   * Connections, their streams and HTTP/3 exchanges then live on that worker's thread: callbacks
+   * (h3 handlers, connection callbacks) run on up to N threads at once. Events still arrive on
+   * the context's queue. At most 64. The context keeps the extra loop threads until zquic_destroy
+   * and reuses them for its other servers. */
+  uint32_t workers;
 } zquic_server_config;
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg);
