@@ -136,6 +136,9 @@ typedef struct zq_tls_server {
   gnutls_datum_t ticket_key;
   gnutls_anti_replay_t anti_replay; /* set when the server accepts 0-RTT */
   zq_replay_slot *replay;           /* ClientHellos seen with early data, until they expire */
+  /* The replay table is shared by a server's worker loops: GnuTLS calls back with the worker 0
+   * struct (anti-replay db pointer), so only that copy's lock is ever used. */
+  pthread_mutex_t replay_lock;
 } zq_tls_server;
 int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *key_file);
 void zq_tls_server_clear(zq_tls_server *tls);
@@ -467,6 +470,9 @@ unsigned zq_server_members(const zquic_server *srv);
 zquic_server *zq_server_member(const zquic_server *srv, unsigned i);
 bool zq_server_on_any_loop(const zquic_server *srv);
 bool zq_server_accepting(const zquic_server *srv);
+/* Whether the kernel runs the steering program, and how many packets one worker handed to
+ * another (tests; a figure for metrics later). */
+void zq_workers_stats(const zquic_server *srv, bool *steered, uint64_t *forwarded);
 /* zquic_destroy: join and free the worker contexts (after their servers are gone). */
 void zq_ctx_destroy_workers(zquic_context *ctx);
 

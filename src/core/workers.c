@@ -109,6 +109,11 @@ void zq_worker_mark_cid(const zquic_server *srv, uint8_t *cid, size_t len) {
   cid[ZQ_CID_WORKER_BYTE] = (uint8_t)((cid[ZQ_CID_WORKER_BYTE] % span) * n + srv->worker);
 }
 
+void zq_workers_stats(const zquic_server *srv, bool *steered, uint64_t *forwarded) {
+  *steered = srv->group && srv->group->steered;
+  *forwarded = srv->group ? atomic_load(&srv->group->forwarded) : 0;
+}
+
 /* ---- packets that reached the wrong worker ------------------------------------------------ */
 
 bool zq_worker_forward(zquic_server *srv, const zq_addr *local, const struct sockaddr_storage *from,
@@ -366,9 +371,10 @@ err:
       free_unstarted(m);
       continue;
     }
-    bool t = zq_ctx_enter(m->ctx);
-    zq_ctx_call(m->ctx, zq_server_free_on_loop, m);
-    zq_ctx_leave(m->ctx, t);
+    zquic_context *wctx = m->ctx; /* m is freed by its loop once the call has run */
+    bool t = zq_ctx_enter(wctx);
+    zq_ctx_call(wctx, zq_server_free_on_loop, m);
+    zq_ctx_leave(wctx, t);
   }
   zq_workers_group_free(g);
   return rc;
@@ -382,9 +388,10 @@ void zq_workers_free(zquic_server *srv) {
   pthread_mutex_unlock(&g->lock);
   for (unsigned i = 1; i < g->n; i++) {
     zquic_server *m = g->members[i];
-    bool taken = zq_ctx_enter(m->ctx);
-    zq_ctx_call(m->ctx, zq_server_free_on_loop, m);
-    zq_ctx_leave(m->ctx, taken);
+    zquic_context *wctx = m->ctx; /* m is freed by its loop once the call has run */
+    bool taken = zq_ctx_enter(wctx);
+    zq_ctx_call(wctx, zq_server_free_on_loop, m);
+    zq_ctx_leave(wctx, taken);
   }
 }
 
