@@ -2,7 +2,8 @@
  * endpoint.c — one UDP socket and the datagrams through it.
  *
  * A server endpoint is shared by all of its connections; each client connection has its own (so a
- * client's port identifies it and the kernel does the demultiplexing). Incoming datagrams are read
+ * client's port identifies it and the kernel does the demultiplexing). A server with worker loops
+ * has one endpoint per worker, all bound to one address with SO_REUSEPORT (workers.c). Incoming datagrams are read
  * in batches with recvmmsg, routed by Destination Connection ID through ep->cids, and anything
  * unknown that looks like a new Initial goes to the server's accept path. ECN bits are read from
  * IP_TOS/IPV6_TCLASS control messages so ngtcp2 can validate ECN.
