@@ -93,10 +93,10 @@ static int open_socket(zquic_context *ctx, const zq_addr *bind_addr, int reuse, 
   const char *failed = NULL;
   if (reuse == 2 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
     failed = "setsockopt(SO_REUSEPORT)";
-  else if (bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0)
+  if (!failed && bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0)
     failed = "bind";
-  else if (reuse == 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
-    failed = "setsockopt(SO_REUSEPORT)";
+  if (!failed && reuse == 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+    failed = "setsockopt(SO_REUSEPORT) after bind";
   if (failed) {
     char text[80];
     zq_addr_format(bind_addr, text, sizeof(text));

@@ -255,7 +255,7 @@ static int ensure_worker_contexts(zquic_context *ctx, size_t count) {
   bool taken = zq_ctx_enter(ctx);
   int rc = ZQUIC_OK;
   if (ctx->n_workers < count) {
-    zquic_context **grown = realloc(ctx->workers, count * sizeof(*grown));
+    zquic_context **grown = realloc(ctx->workers, count * sizeof(zquic_context *));
     if (!grown) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
     else ctx->workers = grown;
   }
@@ -397,8 +397,8 @@ void zq_workers_free(zquic_server *srv) {
 
 void zq_workers_group_free(zq_worker_group *g) {
   for (unsigned i = 0; i < g->n; i++) {
-    zq_list_node *n;
-    while ((n = zq_list_pop_front(&g->inbox[i]))) free(zq_container_of(n, zq_fwd_pkt, node));
+    zq_list_node *n, *tmp;
+    zq_list_for_each_safe(n, tmp, &g->inbox[i]) free(zq_container_of(n, zq_fwd_pkt, node));
   }
   pthread_mutex_destroy(&g->lock);
   pthread_cond_destroy(&g->accepted);
