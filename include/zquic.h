@@ -12,8 +12,9 @@
  *  - Structs that cross the ABI start with `size_t struct_size` and are filled with defaults by
  *    their `*_init()` function; new fields are only ever appended, so old callers keep working.
  *  - Every function is thread-safe. Each context runs one event-loop thread; callbacks run on that
- *    thread. A blocking call made on the loop thread (from inside a callback) returns
- *    ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
+ *    thread (a server with zquic_server_config.workers > 1 adds worker loop threads, and its
+ *    connections' callbacks run on theirs). A blocking call made on a loop thread (from inside a
+ *    callback) returns ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
  *  - Timeouts are in milliseconds; a negative timeout waits forever, 0 polls.
  */
 #ifndef ZQUIC_H
