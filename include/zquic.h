@@ -12,8 +12,9 @@
  *  - Structs that cross the ABI start with `size_t struct_size` and are filled with defaults by
  *    their `*_init()` function; new fields are only ever appended, so old callers keep working.
  *  - Every function is thread-safe. Each context runs one event-loop thread; callbacks run on that
- *    thread. A blocking call made on the loop thread (from inside a callback) returns
- *    ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
+ *    thread (a server with zquic_server_config.workers > 1 adds worker loop threads, and its
+ *    connections' callbacks run on theirs). A blocking call made on a loop thread (from inside a
+ *    callback) returns ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
  *  - Timeouts are in milliseconds; a negative timeout waits forever, 0 polls.
  */
 #ifndef ZQUIC_H
@@ -151,6 +152,15 @@ typedef struct zquic_server_config {
   int enable_0rtt;       /* 1: accept early data from clients resuming a session */
   const char *quic_versions; /* versions accepted, e.g. "1,2" (default); first preferred */
   uint32_t max_streams_bidi; /* override the context's value when > 0 */
+  /* Loop threads serving this server's port (Linux, SO_REUSEPORT), 0 or 1 = the context's loop
+   * only. With N > 1 the server binds N UDP sockets to one address, each served by its own loop
+   * thread with its own lock; the kernel spreads new connections over them and steers every later
+   * packet to the loop that owns its connection (connection IDs carry the worker's number).
+   * Connections, their streams and HTTP/3 exchanges then live on that worker's thread: callbacks
+   * (h3 handlers, connection callbacks) run on up to N threads at once. Events still arrive on
+   * the context's queue. At most 64. The context keeps the extra loop threads until zquic_destroy
+   * and reuses them for its other servers. */
+  uint32_t workers;
 } zquic_server_config;
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg);

@@ -38,6 +38,7 @@ static const key_spec keys[] = {
   INT("quic.idle_timeout_ms", idle_timeout_ms, 100, 86400000),
   INT("quic.max_streams", max_streams, 1, 1000000),
   INT("drain_timeout_ms", drain_timeout_ms, 0, 600000),
+  INT("workers", workers, 1, 64),
   BOOL("quic.retry", retry),
   BOOL("quic.early_data", early_data),
   BOOL("grpc.echo", grpc_echo),
@@ -57,6 +58,7 @@ void node_config_defaults(node_config *c) {
   c->drain_timeout_ms = 5000;
   c->grpc_echo = true;
   c->grpc_max_message = 4L << 20;
+  c->workers = 1;
 }
 
 static const key_spec *find_key(const char *path) {

@@ -18,6 +18,7 @@ typedef struct node_config {
   char versions[16];
   char cc[16];
   long idle_timeout_ms, max_streams, drain_timeout_ms;
+  long workers;        /* loop threads on the listening port (SO_REUSEPORT) */
   bool retry, early_data;
   bool grpc_echo;        /* node: serve GhostBridge's echo service and health */
   long grpc_max_message; /* gRPC receive limit in bytes */
