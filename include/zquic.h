@@ -1030,6 +1030,50 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
 /* NULL is a no-op. */
 ZQUIC_API void zquic_dns_response_free(zquic_dns_response *resp);
 
+/* --- server ---------------------------------------------------------------------------------- */
+
+/* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
+ * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
+ * entries: docs/ZNS.md); anything else is REFUSED (Extended DNS Error 20) until upstreams are
+ * configured. Nothing leaves the machine unless configured to. */
+typedef struct zquic_dns_server zquic_dns_server;
+
+typedef struct zquic_dns_config {
+  size_t struct_size;            /* set by zquic_dns_config_init */
+  const char *listen;            /* "127.0.0.1:853"; NULL = the context's bind address and port */
+  const char *cert_file;         /* NULL = the context's */
+  const char *key_file;          /* NULL = the context's */
+  const char *const *zone_files; /* master files, each naming its $ORIGIN or SOA owner */
+  size_t n_zone_files;
+  const char *zns_registry;      /* ZNS registry file; NULL = none */
+  size_t cache_max_bytes;        /* default 32 MiB */
+  int enable_0rtt;               /* accept 0-RTT queries (QUERY only, others REFUSED + EDE 26) */
+  int retry;                     /* validate client addresses with Retry */
+  uint32_t no_fin_timeout_ms;    /* a whole query whose FIN is this late is reset; default 2000 */
+} zquic_dns_config;
+
+ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
+/* Load the zones and the registry (a file that does not load is an error naming FILE:LINE;
+ * registry entries that fail verification are skipped and counted), bind and serve. *out is
+ * owned by the caller: zquic_dns_server_free. */
+ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
+                              zquic_dns_server **out);
+ZQUIC_API int zquic_dns_server_port(const zquic_dns_server *srv);
+/* Read the zones and the registry again (SIGHUP). On any error the old ones keep serving and
+ * the error is returned. */
+ZQUIC_API int zquic_dns_server_reload(zquic_dns_server *srv);
+
+typedef struct zquic_dns_stats {
+  size_t struct_size; /* set by the caller to sizeof(zquic_dns_stats) */
+  uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
+  uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
+  uint64_t zns_entries, zns_rejected; /* in the registry now; skipped at the last (re)load */
+} zquic_dns_stats;
+
+ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);
+/* Stop serving (connections close) and free. NULL is a no-op. */
+ZQUIC_API void zquic_dns_server_free(zquic_dns_server *srv);
+
 #ifdef __cplusplus
 }
 #endif
