@@ -58,6 +58,7 @@ int grpc_echo_create(zquic_context *ctx, const zquic_h3_handler_config *fallback
                      uint32_t max_message, const char *methods, zquic_grpc_server **out);
 int cmd_grpc(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
+int cli_dns_serve(int argc, char **argv); /* `zquic dns serve` (dns_serve.c) */
 int cli_grpc_serve(int argc, char **argv); /* `zquic grpc serve` (serve.c) */
 
 /* "cubic" | "bbr" | "reno" -> ZQUIC_CC_*, or -1. */

@@ -178,6 +178,7 @@ int cmd_dns(int argc, char **argv) {
     return EXIT_OK;
   }
   if (!strcmp(argv[1], "query")) return dns_query(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "serve")) return cli_dns_serve(argc - 1, argv + 1);
   cli_error("dns", "unknown command \"%s\" (query or serve)", argv[1]);
   usage(stderr);
   return EXIT_USAGE;
