@@ -59,6 +59,14 @@ int grpc_echo_create(zquic_context *ctx, const zquic_h3_handler_config *fallback
 int cmd_grpc(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cli_dns_serve(int argc, char **argv); /* `zquic dns serve` (dns_serve.c) */
+/* The node's built-in zone and example ZNS registry under STATE/dns, made when missing
+ * (node_dns.c). Paths are written to zone and registry. 0, or -1 after printing the error. */
+int node_dns_prepare(const char *state_dir, char *zone, char *registry, size_t cap);
+struct node_config;
+/* Start the node's DoQ resolver from its config (nothing when dns.enable is false: *out NULL).
+ * 0, or -1 after printing the error. */
+int node_dns_start(zquic_context *ctx, const struct node_config *f, const char *state_dir,
+                   const char *cert, const char *key, zquic_dns_server **out);
 int cli_grpc_serve(int argc, char **argv); /* `zquic grpc serve` (serve.c) */
 
 /* "cubic" | "bbr" | "reno" -> ZQUIC_CC_*, or -1. */

@@ -42,10 +42,14 @@ static const key_spec keys[] = {
   BOOL("quic.retry", retry),
   BOOL("quic.early_data", early_data),
   BOOL("grpc.echo", grpc_echo),
+  BOOL("dns.enable", dns_enable),
+  STR("dns.listen", dns_listen),
+  STR("dns.zone", dns_zone),
+  STR("dns.zns_registry", dns_zns_registry),
   INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };
 
-static const char *groups[] = {"tls", "http", "quic", "grpc"};
+static const char *groups[] = {"tls", "http", "quic", "grpc", "dns"};
 
 void node_config_defaults(node_config *c) {
   memset(c, 0, sizeof(*c));
@@ -57,6 +61,8 @@ void node_config_defaults(node_config *c) {
   c->max_streams = 100;
   c->drain_timeout_ms = 5000;
   c->grpc_echo = true;
+  c->dns_enable = true;
+  snprintf(c->dns_listen, sizeof(c->dns_listen), "127.0.0.1:8853");
   c->grpc_max_message = 4L << 20;
   c->workers = 1;
 }

@@ -32,10 +32,17 @@ static void block_signals(sigset_t *set) {
   pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int wait_for_stop(sigset_t *set) {
+static int wait_for_stop(sigset_t *set, zquic_dns_server *dns) {
   for (;;) {
     int sig = 0;
     if (sigwait(set, &sig) != 0) return -1;
+    if (sig == SIGHUP && dns) {
+      if (zquic_dns_server_reload(dns) != 0)
+        cli_log(0, "SIGHUP: DNS reload failed, still serving the old data: %s", zquic_last_error());
+      else
+        cli_log(2, "SIGHUP: DNS zones and ZNS registry reloaded");
+      continue;
+    }
     if (sig == SIGHUP) {
       cli_log(2, "SIGHUP: nothing to reload in this mode");
       continue;
@@ -159,7 +166,7 @@ static int apply_config(const char *cmd, server_opts *o) {
 }
 
 static int run_server(const char *cmd, server_opts *o) {
-  char state[4096];
+  char state[4096] = "";
   char *cert = o->generated_cert, *key = o->generated_key;
   if (!o->cert != !o->key) {
     cli_error(cmd, "--cert and --key go together");
@@ -242,7 +249,25 @@ static int run_server(const char *cmd, server_opts *o) {
            url_host, port);
   }
   fflush(stdout);
-  wait_for_stop(&set);
+  zquic_dns_server *dns = NULL;
+  if (!strcmp(cmd, "node")) {
+    if (!state[0] && !o->state_dir && default_state_dir(state, sizeof(state)) != 0) state[0] = '\0';
+    if (o->state_dir) snprintf(state, sizeof(state), "%s", o->state_dir);
+    if (node_dns_start(ctx, &o->file, state[0] ? state : NULL, o->cert, o->key, &dns) != 0) {
+      zquic_server_free(server);
+      zquic_grpc_server_free(grpc);
+      static_site_free(site);
+      zquic_destroy(ctx);
+      return EXIT_FAIL;
+    }
+    if (dns)
+      printf("zquic %s: DNS over QUIC at port %d\n  try: zquic dns query --ca %s @localhost:%d "
+             "node.ghostchain.internal\n", cmd, zquic_dns_server_port(dns), o->cert,
+             zquic_dns_server_port(dns));
+  }
+  fflush(stdout);
+  wait_for_stop(&set, dns);
+  zquic_dns_server_free(dns);
   /* Drain: no new connections or requests; those in flight get drain_timeout_ms to finish. */
   if (zquic_server_shutdown(server, (int)o->file.drain_timeout_ms) == ZQUIC_ERR_TIMEOUT)
     cli_log(1, "%s: requests still running after %ld ms were cut off", cmd, o->file.drain_timeout_ms);

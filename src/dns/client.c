@@ -99,7 +99,7 @@ static int exchange(zquic_connection *conn, const uint8_t *q, size_t qlen, int t
   }
   buf[0] = (uint8_t)(qlen >> 8);
   buf[1] = (uint8_t)qlen;
-  memcpy(buf + 2, q, qlen);
+  if (qlen) memcpy(buf + 2, q, qlen);
   rc = zquic_stream_send(s, buf, 2 + qlen, 1, timeout_ms, NULL);
   size_t have = 0, n = 1;
   while (rc == 0 && n > 0) {
@@ -250,14 +250,15 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
   if (rc == 0 && ldns_wire2pkt(&pkt, a, alen) != LDNS_STATUS_OK)
     rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
   free(a);
+  if (rc == 0 && !pkt) rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
   if (rc == 0) rc = check_answer(pkt, name, wire_type);
-  zq_dns_response *r = rc == 0 ? calloc(1, sizeof(*r)) : NULL;
+  zq_dns_response *r = rc == 0 && pkt ? calloc(1, sizeof(*r)) : NULL;
   if (rc == 0 && !r) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  if (rc == 0) {
+  if (rc == 0 && r && pkt) {
     r->pub.query_type = type;
     r->pub.rcode = ldns_pkt_get_rcode(pkt);
-    r->pub.authoritative = ldns_pkt_aa(pkt);
-    r->pub.truncated = ldns_pkt_tc(pkt);
+    r->pub.authoritative = ldns_pkt_aa(pkt) ? 1 : 0;
+    r->pub.truncated = ldns_pkt_tc(pkt) ? 1 : 0;
     read_ede(r, pkt);
     if ((rc = fill_records(r, pkt, type)) != 0) {
       zquic_dns_response_free(&r->pub);

@@ -138,7 +138,7 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
     if (!call->gzip_in) return ZQ_GRPC_INTERNAL; /* flag set without grpc-encoding */
     size_t plain_len;
     int status = zq_grpc_gunzip(msg, len, call->srv->max_receive, &plain, &plain_len);
-    if (status) return status;
+    if (status || !plain) return status ? status : ZQ_GRPC_INTERNAL;
     msg = plain;
     len = plain_len;
   }
@@ -154,7 +154,7 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
     call->request_len = len;
     plain = NULL;
   } else if ((call->request = malloc(len ? len : 1)) != NULL) {
-    memcpy(call->request, msg, len);
+    if (len) memcpy(call->request, msg, len);
     call->request_len = len;
   } else {
     status = ZQ_GRPC_INTERNAL;

@@ -202,7 +202,8 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
                                             const zquic_grpc_metadata *trailers, size_t n) {
   if (!call) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL call");
   if (status < 0 || status > 99) status = ZQ_GRPC_UNKNOWN;
-  bool taken = zq_ctx_enter(call->ctx);
+  zquic_context *ctx = call->ctx; /* the call may be gone before the lock is let go */
+  bool taken = zq_ctx_enter(ctx);
   int rc = ZQUIC_OK;
   if (!call->app_holds) {
     rc = zq_error(ZQUIC_ERR_STATE, "call already finished");
@@ -212,7 +213,7 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
     call->app_holds = false;
     zq_grpc_server_call_unref(call); /* the application's: the handle is invalid from here */
   }
-  zq_ctx_leave(call->ctx, taken);
+  zq_ctx_leave(ctx, taken);
   return rc;
 }
 
