@@ -53,6 +53,14 @@ printf '%s|%s|%s|%s|%s' alice.zns "$(cat alice.pub)" "$digest" "$(field alice.zn
 field alice.zns signature >sig
 expect_exit 0 "signature over the documented message" \
   "$ZQUIC" crypto verify --alg ed25519 --key alice.pub --sig sig message
+# The example file of docs/ZNS.md is valid (its test key: 32 bytes 0x11).
+expect_exit 0 "docs example verifies" "$ZQUIC" zns verify --registry "$here/data/zns-example.json"
+grep -q "2 served, 0 rejected" out || fail "docs example: $(cat out)"
+printf '11%.0s' {1..32} >example.key
+expect_exit 0 "sign with the docs' test key" "$ZQUIC" zns sign --key example.key \
+  --registry example.json --domain alice.zns --record "A 300 192.0.2.10" --expiry 4102444800
+grep -q '"owner": "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737"' example.json ||
+  fail "the docs' test key is not the example's owner"
 pass "signed message matches docs/ZNS.md"
 
 # --- tampering by hand ---
