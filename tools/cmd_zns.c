@@ -211,10 +211,13 @@ bad:
   return -1;
 }
 
-/* The records of an existing entry object, for an update that does not replace them. */
+/* The records of an existing entry object, for an update that does not replace them (e has
+ * none yet). */
 static int records_of(const json_t *entry, zq_zns_entry *e) {
   const json_t *records = json_object_get(entry, "records");
   size_t n = json_array_size(records);
+  free(e->records); /* the empty list the caller started with */
+  e->records = NULL;
   if (n == 0 || n > ZQ_ZNS_RECORDS_MAX || !(e->records = calloc(n, sizeof(*e->records))))
     return -1;
   for (size_t i = 0; i < n; i++) {
