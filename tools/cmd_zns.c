@@ -32,8 +32,8 @@
 #include "zns.h"
 
 #define CMD "zns"
-#define DAY 86400u
-#define DEFAULT_DAYS 365
+#define DAY UINT64_C(86400)
+#define DEFAULT_DAYS UINT64_C(365)
 
 typedef struct zns_opts {
   const char *key, *registry, *domain, *expires_in, *expiry, *at;
@@ -163,7 +163,10 @@ static int save_doc(const char *path, const json_t *doc) {
            write(fd, "\n", 1) == 1 && fsync(fd) == 0;
   int saved = errno;
   if (fd >= 0 && close(fd) != 0) ok = 0;
-  if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
+  if (ok && rename(tmp, path) != 0) {
+    ok = 0;
+    saved = errno;
+  }
   if (!ok) {
     cli_error(CMD, "cannot write %s: %s", path, strerror(saved));
     if (fd >= 0) unlink(tmp);
@@ -208,10 +211,13 @@ bad:
   return -1;
 }
 
-/* The records of an existing entry object, for an update that does not replace them. */
+/* The records of an existing entry object, for an update that does not replace them (e has
+ * none yet). */
 static int records_of(const json_t *entry, zq_zns_entry *e) {
   const json_t *records = json_object_get(entry, "records");
   size_t n = json_array_size(records);
+  free(e->records); /* the empty list the caller started with */
+  e->records = NULL;
   if (n == 0 || n > ZQ_ZNS_RECORDS_MAX || !(e->records = calloc(n, sizeof(*e->records))))
     return -1;
   for (size_t i = 0; i < n; i++) {
@@ -281,9 +287,7 @@ static int sign_args(const zns_opts *o, uint64_t now, char *domain, uint64_t *ex
     cli_error(CMD, "--domain \"%s\" is not a valid DNS name", o->domain);
   } else if (!zq_zns_name_is_zns(domain)) {
     cli_error(CMD, "--domain %s is not under .zns or .ghost", domain);
-  } else if (o->expires_in && parse_u64(o->expires_in, 36500, &days) != 0) {
-    cli_error(CMD, "--expires-in takes 1..36500 days");
-  } else if (o->expires_in && days == 0) {
+  } else if (o->expires_in && (parse_u64(o->expires_in, 36500, &days) != 0 || days == 0)) {
     cli_error(CMD, "--expires-in takes 1..36500 days");
   } else if (o->expiry && (parse_u64(o->expiry, ZQ_ZNS_TIME_MAX, expiry) != 0 || *expiry <= now)) {
     cli_error(CMD, "--expiry must be a Unix time in the future (now is %" PRIu64 ")", now);
