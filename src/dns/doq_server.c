@@ -262,8 +262,8 @@ static void on_timer_closed(uv_handle_t *h) { free(h->data); }
 
 static int close_on_loop(void *arg) {
   zq_doq_server *srv = arg;
-  zq_list_node *n;
-  while ((n = zq_list_pop_front(&srv->waiting_fin))) { /* streams are gone with the server */
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &srv->waiting_fin) { /* streams are gone with the server */
     zq_doq_query *q = zq_container_of(n, zq_doq_query, node);
     free(q->buf);
     free(q);
