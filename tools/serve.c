@@ -104,6 +104,7 @@ typedef struct server_opts {
   const char *listen, *cert, *key, *state_dir, *port_file, *root, *qlog_dir, *versions;
   const char *config_file, *log_level;
   const char *grpc_methods; /* grpc serve --methods */
+  const char *dns_listen;   /* node --dns-listen */
   int retry, enable_0rtt, cc, cc_given, check_only;
   int site;      /* serve the directory or built-in page */
   int grpc_echo; /* serve GhostBridge: the echo service and health */
@@ -308,6 +309,7 @@ static const struct option server_options[] = {
   {"qlog-dir", required_argument, NULL, 'Q'}, {"config", required_argument, NULL, 'F'},
   {"workers", required_argument, NULL, 'W'},
   {"check", no_argument, NULL, 'X'},     {"methods", required_argument, NULL, 'G'},
+  {"dns-listen", required_argument, NULL, 'D'},
   {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 static long positive(const char *cmd, const char *flag, const char *text, long max) {
@@ -347,6 +349,13 @@ static int parse_server_options(const char *cmd, int argc, char **argv, server_o
         return EXIT_USAGE;
       }
       o->grpc_methods = optarg;
+      break;
+    case 'D':
+      if (strcmp(cmd, "node") != 0) {
+        cli_error(cmd, "--dns-listen is an option of zquic node");
+        return EXIT_USAGE;
+      }
+      o->dns_listen = optarg;
       break;
     case 'R': o->retry = 1; break;
     case '0': o->enable_0rtt = 1; break;
@@ -410,10 +419,14 @@ static void node_usage(FILE *out) {
           "\n"
           "Run the node. With no options it listens on 127.0.0.1:4433, creates a\n"
           "self-signed certificate in the state directory on first start, serves its\n"
-          "built-in page over HTTP/3 and prints the URL and the command that fetches it.\n"
-          "Runs until SIGINT or SIGTERM.\n"
+          "built-in page over HTTP/3 and GhostBridge (gRPC over HTTP/3: echo + health)\n"
+          "on that port, and DNS over QUIC on 127.0.0.1:8853 (a built-in zone,\n"
+          "ghostchain.internal, and an example ZNS registry, made in the state directory;\n"
+          "nothing is forwarded off the machine). It prints how to reach each. Runs until\n"
+          "SIGINT or SIGTERM; SIGHUP reloads the DNS zone and registry.\n"
           "\n"
           "  --listen ADDR:PORT  UDP address (default 127.0.0.1:4433)\n"
+          "  --dns-listen ADDR:PORT  DNS over QUIC address (default 127.0.0.1:8853)\n"
           "  --cert FILE --key FILE  use this certificate instead of the generated one\n"
           SERVER_HELP);
 }
@@ -429,6 +442,7 @@ int cmd_node(int argc, char **argv) {
   o.site = 1;
   if ((rc = apply_config("node", &o)) >= 0) return rc;
   o.grpc_echo = o.file.grpc_echo;
+  if (o.dns_listen) snprintf(o.file.dns_listen, sizeof(o.file.dns_listen), "%s", o.dns_listen);
   return run_server("node", &o);
 }
 

@@ -279,9 +279,10 @@ void zq_doq_server_free(zq_doq_server *srv) {
   if (!srv) return;
   /* The server goes first: its connections close now, handing every stream back (on_closed). */
   if (srv->quic) zquic_server_free(srv->quic);
-  bool taken = zq_ctx_enter(srv->ctx);
-  zq_ctx_call(srv->ctx, close_on_loop, srv);
-  zq_ctx_leave(srv->ctx, taken);
+  zquic_context *ctx = srv->ctx; /* srv is freed by the loop once its timer has closed */
+  bool taken = zq_ctx_enter(ctx);
+  zq_ctx_call(ctx, close_on_loop, srv);
+  zq_ctx_leave(ctx, taken);
 }
 
 void zq_doq_query_set_user(zq_doq_query *q, void *user) { q->user = user; }

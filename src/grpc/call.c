@@ -134,6 +134,8 @@ static const char *const not_metadata[] = {"content-type", "grpc-encoding", "grp
 static void hook_headers(zq_h3_stream *st, void *user) {
   zq_grpc_call *call = user;
   call->resp->pub.http_status = st->status;
+  call->not_grpc = st->status != 200 ||
+                   !zq_grpc_content_type_ok(zq_fields_get(&st->headers, "content-type"));
   zq_grpc_md_add_fields(&call->resp->md, &st->headers, not_metadata);
   const char *enc = zq_fields_get(&st->headers, "grpc-encoding");
   if (enc && !strcmp(enc, "gzip")) call->gzip_recv = true;
@@ -145,7 +147,7 @@ static void hook_headers(zq_h3_stream *st, void *user) {
 static bool hook_data(zq_h3_stream *st, const uint8_t *data, size_t len, void *user) {
   (void)st;
   zq_grpc_call *call = user;
-  if (call->done) return true;
+  if (call->done || call->not_grpc) return true; /* hook_end maps the HTTP status */
   size_t before = call->queued_bytes;
   int status = zq_grpc_deframer_feed(&call->deframer, data, len, on_message, call);
   /* complete() may free the call: nothing of it is touched after. */

@@ -98,9 +98,10 @@ static int get_conn(zquic_grpc_channel *ch, zquic_connection **out) {
 }
 
 static void put_conn(zquic_connection *conn) {
-  bool taken = zq_ctx_enter(conn->ctx);
+  zquic_context *ctx = conn->ctx; /* the release may free conn */
+  bool taken = zq_ctx_enter(ctx);
   zq_conn_release(conn);
-  zq_ctx_leave(conn->ctx, taken);
+  zq_ctx_leave(ctx, taken);
 }
 
 ZQUIC_API int zquic_grpc_channel_call(zquic_grpc_channel *ch, const char *method,

@@ -82,6 +82,7 @@ struct zquic_grpc_stream {
   zq_fields md_out;        /* encoded request metadata */
   zq_buf pending;          /* framed request bytes until the stream opens */
   bool half_closed, gzip_send, gzip_recv;
+  bool not_grpc;           /* the answer is not gRPC: its body is not read as messages */
   uint32_t max_receive;
   int timeout_ms;
   uint64_t deadline_ns;    /* 0 = none */

@@ -79,8 +79,8 @@ pass "serve path safety"
 
 # --- node: first start creates the certificate, prints how to reach it, stops on SIGTERM ---
 state=$WORK/state
-"$ZQUIC" node --listen 127.0.0.1:0 --state-dir "$state" --port-file "$WORK/node.port" \
-  >"$WORK/node.out" 2>"$WORK/node.err" &
+"$ZQUIC" node --listen 127.0.0.1:0 --dns-listen 127.0.0.1:0 --state-dir "$state" \
+  --port-file "$WORK/node.port" >"$WORK/node.out" 2>"$WORK/node.err" &
 node_pid=$!
 PIDS+=($node_pid)
 wait_for_file "$WORK/node.port"
@@ -95,7 +95,8 @@ for i in $(seq 1 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.05; 
 kill -0 "$node_pid" 2>/dev/null && fail "node still running 5 s after SIGTERM"
 wait "$node_pid" || fail "node exited non-zero after SIGTERM"
 rm -f "$WORK/node.port"
-"$ZQUIC" node --listen 127.0.0.1:0 --state-dir "$state" --port-file "$WORK/node.port" >/dev/null 2>&1 &
+"$ZQUIC" node --listen 127.0.0.1:0 --dns-listen 127.0.0.1:0 --state-dir "$state" \
+  --port-file "$WORK/node.port" >/dev/null 2>&1 &
 PIDS+=($!)
 wait_for_file "$WORK/node.port"
 [ "$(sha256sum "$state/cert.pem")" = "$fingerprint" ] || fail "node replaced its certificate on restart"
@@ -127,6 +128,7 @@ cat >"$WORK/good.cfg" <<CFG
 listen = "127.0.0.1:0";
 workers = 2;
 quic = { idle_timeout_ms = 10000; cc = "bbr"; retry = true; };
+dns = { listen = "127.0.0.1:0"; };
 CFG
 printf 'listen = "127.0.0.1:0";\nquic = { idle_timeout = 5; };\n' >"$WORK/bad.cfg"
 expect_exit 0 "good config" "$ZQUIC" node --config "$WORK/good.cfg" --check

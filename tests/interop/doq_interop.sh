@@ -8,6 +8,8 @@
 #   zns            a signed ZNS registry served by zquic dns serve: records, the owner, tampered
 #                  and removed entries after a SIGHUP reload, and a reload that fails keeps the
 #                  old data
+#   node           zquic node on its defaults serves DoQ: the built-in zone and example ZNS
+#                  entries it makes in its state directory
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
 case_name=${1:?case}
@@ -122,6 +124,26 @@ zns)
   expect_exit 0 "old data after a failed reload" zq bob.zns AAAA --short
   grep -q "reload failed" "$WORK/dns-serve.out" || fail "failed reload not logged"
   pass "ZNS registry through zquic dns serve"
+  ;;
+node)
+  printf 'dns = { listen = "127.0.0.1:0"; };\n' >"$WORK/node.cfg"
+  "$ZQUIC" node --config "$WORK/node.cfg" --state-dir "$WORK/state" --listen 127.0.0.1:0 \
+    --log-level warn >"$WORK/node.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "DNS over QUIC at port" "$WORK/node.out" && break; sleep 0.1; done
+  ZQ_PORT=$(sed -n 's/.*DNS over QUIC at port \([0-9]*\).*/\1/p' "$WORK/node.out")
+  [ -n "$ZQ_PORT" ] || fail "node did not start DoQ: $(cat "$WORK/node.out")"
+  CA=$WORK/state/cert.pem
+  expect_exit 0 "node zone" zq node.ghostchain.internal A --short
+  grep -qx "127.0.0.1" "$WORK/out" || fail "built-in zone: $(cat "$WORK/out")"
+  expect_exit 0 "node ZNS" zq node.ghost AAAA --short
+  grep -qx "::1" "$WORK/out" || fail "example ZNS entry: $(cat "$WORK/out")"
+  expect_exit 0 "node ZNS TXT" zq example.zns TXT --short
+  grep -q "hello from ZNS" "$WORK/out" || fail "example ZNS TXT: $(cat "$WORK/out")"
+  expect_exit 0 "example registry verifies" "$ZQUIC" zns verify --registry "$WORK/state/dns/zns-registry.json"
+  expect_exit 1 "nothing forwarded" zq example.com A
+  grep -q "REFUSED" "$WORK/out" || fail "default config forwarded a query: $(cat "$WORK/out")"
+  pass "zquic node serves DNS over QUIC"
   ;;
 *) fail "unknown case $case_name" ;;
 esac

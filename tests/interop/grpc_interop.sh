@@ -98,7 +98,7 @@ call-serve)
   expect_exit 0 "still serving" call "localhost:$ZQ_PORT" /grpc.health.v1.Health/Check
   # The node serves GhostBridge next to its page by default, and not when configured off.
   pf=$WORK/nport
-  "$ZQUIC" node --state-dir "$WORK/state" --listen 127.0.0.1:0 --port-file "$pf" \
+  "$ZQUIC" node --state-dir "$WORK/state" --listen 127.0.0.1:0 --dns-listen 127.0.0.1:0 --port-file "$pf" \
     --log-level warn >"$WORK/node.out" 2>&1 &
   PIDS+=($!)
   wait_for_file "$pf"
@@ -108,10 +108,11 @@ call-serve)
   grep -q "zquic node" "$WORK/out" || fail "node page: $(cat "$WORK/out")"
   printf 'grpc = { echo = false; };\n' >"$WORK/off.cfg"
   rm -f "$pf"
-  "$ZQUIC" node --config "$WORK/off.cfg" --state-dir "$WORK/state" --listen 127.0.0.1:0 \
+  "$ZQUIC" node --config "$WORK/off.cfg" --state-dir "$WORK/state" --listen 127.0.0.1:0 --dns-listen 127.0.0.1:0 \
     --port-file "$pf" --log-level warn >"$WORK/node2.out" 2>&1 &
   PIDS+=($!)
   wait_for_file "$pf"
+  kill -0 "$!" || fail "the node without gRPC did not start: $(cat "$WORK/node2.out")"
   expect_exit 1 "node without gRPC" call --ca "$WORK/state/cert.pem" "localhost:$(cat "$pf")" \
     /grpc.health.v1.Health/Check
   pass "zquic grpc call -> zquic grpc serve"
