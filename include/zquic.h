@@ -12,8 +12,9 @@
  *  - Structs that cross the ABI start with `size_t struct_size` and are filled with defaults by
  *    their `*_init()` function; new fields are only ever appended, so old callers keep working.
  *  - Every function is thread-safe. Each context runs one event-loop thread; callbacks run on that
- *    thread. A blocking call made on the loop thread (from inside a callback) returns
- *    ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
+ *    thread (a server with zquic_server_config.workers > 1 adds worker loop threads, and its
+ *    connections' callbacks run on theirs). A blocking call made on a loop thread (from inside a
+ *    callback) returns ZQUIC_ERR_LOOP_THREAD instead of deadlocking.
  *  - Timeouts are in milliseconds; a negative timeout waits forever, 0 polls.
  */
 #ifndef ZQUIC_H
@@ -151,6 +152,15 @@ typedef struct zquic_server_config {
   int enable_0rtt;       /* 1: accept early data from clients resuming a session */
   const char *quic_versions; /* versions accepted, e.g. "1,2" (default); first preferred */
   uint32_t max_streams_bidi; /* override the context's value when > 0 */
+  /* Loop threads serving this server's port (Linux, SO_REUSEPORT), 0 or 1 = the context's loop
+   * only. With N > 1 the server binds N UDP sockets to one address, each served by its own loop
+   * thread with its own lock; the kernel spreads new connections over them and steers every later
+   * packet to the loop that owns its connection (connection IDs carry the worker's number).
+   * Connections, their streams and HTTP/3 exchanges then live on that worker's thread: callbacks
+   * (h3 handlers, connection callbacks) run on up to N threads at once. Events still arrive on
+   * the context's queue. At most 64. The context keeps the extra loop threads until zquic_destroy
+   * and reuses them for its other servers. */
+  uint32_t workers;
 } zquic_server_config;
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg);
@@ -888,6 +898,7 @@ typedef struct zquic_grpc_server_config {
   /* Requests that are not gRPC (content-type not application/grpc...) go to this HTTP/3
    * handler (copied); NULL = answer them 415. */
   const zquic_h3_handler_config *fallback;
+  int compress; /* 1: gzip reply messages to clients that accept it (grpc-accept-encoding); 0 */
 } zquic_grpc_server_config;
 
 ZQUIC_API void zquic_grpc_server_config_init(zquic_grpc_server_config *cfg);
@@ -942,6 +953,126 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
 /* Unary shorthand: send `msg` and finish with OK. */
 ZQUIC_API int zquic_grpc_server_call_reply(zquic_grpc_server_call *call, const void *msg,
                                            size_t len);
+
+/* ============================================================================================= */
+/* CNS/ZNS: DNS over QUIC (RFC 9250)                                                             */
+/* ============================================================================================= */
+/*
+ * Standard DNS on the wire, ALPN "doq": one query per stream, so any RFC 9250 client or server
+ * interoperates. A client queries on a connection made with ALPN "doq" (zquic_connect_options.alpn)
+ * to port 853 or wherever the server listens.
+ */
+
+/* Query kinds: DNS RR types (the original API's values), and two client-side kinds that are never
+ * sent as types: on the wire they are TXT queries whose answer the client interprets. */
+#define ZQUIC_DNS_A 1
+#define ZQUIC_DNS_NS 2
+#define ZQUIC_DNS_CNAME 5
+#define ZQUIC_DNS_SOA 6
+#define ZQUIC_DNS_MX 15
+#define ZQUIC_DNS_TXT 16
+#define ZQUIC_DNS_AAAA 28
+#define ZQUIC_DNS_ENS 65001 /* .eth names: `answer` is the EIP-55 address from "eth=0x..." */
+#define ZQUIC_DNS_ZNS 65002 /* .zns/.ghost names: `answer` is the owner key from "zns-owner=..." */
+
+/* DNS response codes (RFC 1035, 6891). */
+#define ZQUIC_DNS_NOERROR 0
+#define ZQUIC_DNS_FORMERR 1
+#define ZQUIC_DNS_SERVFAIL 2
+#define ZQUIC_DNS_NXDOMAIN 3
+#define ZQUIC_DNS_NOTIMP 4
+#define ZQUIC_DNS_REFUSED 5
+
+/* One resource record of an answer. Strings are owned by the response. */
+typedef struct zquic_dns_record {
+  const char *name;     /* owner name, "www.example.zns." */
+  uint16_t type;        /* ZQUIC_DNS_A ... (wire types) */
+  uint16_t rr_class;    /* 1 = IN */
+  uint32_t ttl;
+  const char *value;    /* the data as text: "192.0.2.1", "2001:db8::1", "10 mail.example.",
+                           "target.example.", TXT strings concatenated without quotes */
+  const uint8_t *rdata; /* the data in wire form */
+  size_t rdata_len;
+} zquic_dns_record;
+
+/* A query's outcome. Allocated by the library (which may grow it at its end); release with
+ * zquic_dns_response_free. */
+typedef struct zquic_dns_response {
+  char answer[512];   /* the original API's field: the first answer's value (for ENS/ZNS the
+                         address or owner); "" when there is none */
+  size_t len;         /* strlen(answer) */
+  int query_type;     /* as asked (ENS/ZNS kinds kept) */
+  int rcode;          /* ZQUIC_DNS_NOERROR, ZQUIC_DNS_NXDOMAIN, ... */
+  uint32_t ttl;       /* TTL of the first answer record */
+  const zquic_dns_record *records; /* the answer section, in order */
+  size_t n_records;
+  int authoritative;  /* AA bit */
+  int truncated;      /* TC bit */
+  int ede_code;       /* RFC 8914 extended error info-code, -1 when none */
+  char ede_text[128];
+} zquic_dns_response;
+
+typedef struct zquic_dns_query_options {
+  size_t struct_size; /* set by zquic_dns_query_options_init */
+  int timeout_ms;     /* default 5000 */
+  int dnssec_ok;      /* set the DO bit; default 0 */
+  int padding;        /* EDNS(0) padding (RFC 8467), default 1: hides the query's length */
+} zquic_dns_query_options;
+
+ZQUIC_API void zquic_dns_query_options_init(zquic_dns_query_options *opts);
+/* Ask `name` for `type` on a DoQ connection and wait for the answer. On ZQUIC_OK *out holds the
+ * response, whatever its rcode; the caller owns it. Safe from any thread, concurrently (one
+ * stream per query); not on the loop thread. */
+ZQUIC_API int zquic_dns_query(zquic_connection *conn, const char *name, int type,
+                              zquic_dns_response **out);
+ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
+                                 const zquic_dns_query_options *opts, zquic_dns_response **out);
+/* NULL is a no-op. */
+ZQUIC_API void zquic_dns_response_free(zquic_dns_response *resp);
+
+/* --- server ---------------------------------------------------------------------------------- */
+
+/* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
+ * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
+ * entries: docs/ZNS.md); anything else is REFUSED (Extended DNS Error 20) until upstreams are
+ * configured. Nothing leaves the machine unless configured to. */
+typedef struct zquic_dns_server zquic_dns_server;
+
+typedef struct zquic_dns_config {
+  size_t struct_size;            /* set by zquic_dns_config_init */
+  const char *listen;            /* "127.0.0.1:853"; NULL = the context's bind address and port */
+  const char *cert_file;         /* NULL = the context's */
+  const char *key_file;          /* NULL = the context's */
+  const char *const *zone_files; /* master files, each naming its $ORIGIN or SOA owner */
+  size_t n_zone_files;
+  const char *zns_registry;      /* ZNS registry file; NULL = none */
+  size_t cache_max_bytes;        /* default 32 MiB */
+  int enable_0rtt;               /* accept 0-RTT queries (QUERY only, others REFUSED + EDE 26) */
+  int retry;                     /* validate client addresses with Retry */
+  uint32_t no_fin_timeout_ms;    /* a whole query whose FIN is this late is reset; default 2000 */
+} zquic_dns_config;
+
+ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
+/* Load the zones and the registry (a file that does not load is an error naming FILE:LINE;
+ * registry entries that fail verification are skipped and counted), bind and serve. *out is
+ * owned by the caller: zquic_dns_server_free. */
+ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
+                              zquic_dns_server **out);
+ZQUIC_API int zquic_dns_server_port(const zquic_dns_server *srv);
+/* Read the zones and the registry again (SIGHUP). On any error the old ones keep serving and
+ * the error is returned. */
+ZQUIC_API int zquic_dns_server_reload(zquic_dns_server *srv);
+
+typedef struct zquic_dns_stats {
+  size_t struct_size; /* set by the caller to sizeof(zquic_dns_stats) */
+  uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
+  uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
+  uint64_t zns_entries, zns_rejected; /* in the registry now; skipped at the last (re)load */
+} zquic_dns_stats;
+
+ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);
+/* Stop serving (connections close) and free. NULL is a no-op. */
+ZQUIC_API void zquic_dns_server_free(zquic_dns_server *srv);
 
 #ifdef __cplusplus
 }

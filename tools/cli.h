@@ -35,6 +35,7 @@ int cmd_get(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_crypto(int argc, char **argv);
+int cmd_zns(int argc, char **argv);
 
 /* Generate a self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses) into
  * DIR/cert.pem and DIR/key.pem (mode 0600). Returns 0 or prints an error and returns non-zero. */
@@ -56,6 +57,16 @@ void static_site_free(static_site *site);
 int grpc_echo_create(zquic_context *ctx, const zquic_h3_handler_config *fallback,
                      uint32_t max_message, const char *methods, zquic_grpc_server **out);
 int cmd_grpc(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
+int cli_dns_serve(int argc, char **argv); /* `zquic dns serve` (dns_serve.c) */
+/* The node's built-in zone and example ZNS registry under STATE/dns, made when missing
+ * (node_dns.c). Paths are written to zone and registry. 0, or -1 after printing the error. */
+int node_dns_prepare(const char *state_dir, char *zone, char *registry, size_t cap);
+struct node_config;
+/* Start the node's DoQ resolver from its config (nothing when dns.enable is false: *out NULL).
+ * 0, or -1 after printing the error. */
+int node_dns_start(zquic_context *ctx, const struct node_config *f, const char *state_dir,
+                   const char *cert, const char *key, zquic_dns_server **out);
 int cli_grpc_serve(int argc, char **argv); /* `zquic grpc serve` (serve.c) */
 
 /* "cubic" | "bbr" | "reno" -> ZQUIC_CC_*, or -1. */

@@ -195,9 +195,8 @@ static int one_call(zquic_connection *conn, const call_opts *o,
   if (rc == 0) rc = zquic_grpc_stream_close_send(s);
   const uint8_t *msg;
   size_t mlen;
-  int got;
   /* The call's own deadline ends it; the wait is bounded beyond that just in case. */
-  while (rc == 0 && (got = zquic_grpc_stream_recv(s, (int)o->timeout_ms + 5000, &msg, &mlen)) > 0)
+  while (rc == 0 && zquic_grpc_stream_recv(s, (int)o->timeout_ms + 5000, &msg, &mlen) > 0)
     print_hex("message: ", msg, mlen);
   const zquic_grpc_response *r = zquic_grpc_stream_status(s);
   int code = EXIT_FAIL;
@@ -295,6 +294,8 @@ static int run_load(zquic_connection *conn, const call_opts *o, const zquic_grpc
   load_slot *slots = calloc((size_t)c, sizeof(*slots));
   if (!st.latency_ms || !slots) {
     cli_error("grpc call", "out of memory");
+    free(st.latency_ms);
+    free(slots);
     return EXIT_FAIL;
   }
   st.t0 = mono_ms();

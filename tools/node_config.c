@@ -38,13 +38,18 @@ static const key_spec keys[] = {
   INT("quic.idle_timeout_ms", idle_timeout_ms, 100, 86400000),
   INT("quic.max_streams", max_streams, 1, 1000000),
   INT("drain_timeout_ms", drain_timeout_ms, 0, 600000),
+  INT("workers", workers, 1, 64),
   BOOL("quic.retry", retry),
   BOOL("quic.early_data", early_data),
   BOOL("grpc.echo", grpc_echo),
+  BOOL("dns.enable", dns_enable),
+  STR("dns.listen", dns_listen),
+  STR("dns.zone", dns_zone),
+  STR("dns.zns_registry", dns_zns_registry),
   INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };
 
-static const char *groups[] = {"tls", "http", "quic", "grpc"};
+static const char *groups[] = {"tls", "http", "quic", "grpc", "dns"};
 
 void node_config_defaults(node_config *c) {
   memset(c, 0, sizeof(*c));
@@ -56,7 +61,10 @@ void node_config_defaults(node_config *c) {
   c->max_streams = 100;
   c->drain_timeout_ms = 5000;
   c->grpc_echo = true;
+  c->dns_enable = true;
+  snprintf(c->dns_listen, sizeof(c->dns_listen), "127.0.0.1:8853");
   c->grpc_max_message = 4L << 20;
+  c->workers = 1;
 }
 
 static const key_spec *find_key(const char *path) {

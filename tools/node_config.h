@@ -18,9 +18,14 @@ typedef struct node_config {
   char versions[16];
   char cc[16];
   long idle_timeout_ms, max_streams, drain_timeout_ms;
+  long workers;        /* loop threads on the listening port (SO_REUSEPORT) */
   bool retry, early_data;
   bool grpc_echo;        /* node: serve GhostBridge's echo service and health */
   long grpc_max_message; /* gRPC receive limit in bytes */
+  bool dns_enable;        /* node: serve DNS over QUIC */
+  char dns_listen[256];
+  char dns_zone[1024];    /* "" = the built-in zone (made in the state directory) */
+  char dns_zns_registry[1024]; /* "" = the example registry (made in the state directory) */
 } node_config;
 
 void node_config_defaults(node_config *c);

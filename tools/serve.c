@@ -32,10 +32,17 @@ static void block_signals(sigset_t *set) {
   pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int wait_for_stop(sigset_t *set) {
+static int wait_for_stop(sigset_t *set, zquic_dns_server *dns) {
   for (;;) {
     int sig = 0;
     if (sigwait(set, &sig) != 0) return -1;
+    if (sig == SIGHUP && dns) {
+      if (zquic_dns_server_reload(dns) != 0)
+        cli_log(0, "SIGHUP: DNS reload failed, still serving the old data: %s", zquic_last_error());
+      else
+        cli_log(2, "SIGHUP: DNS zones and ZNS registry reloaded");
+      continue;
+    }
     if (sig == SIGHUP) {
       cli_log(2, "SIGHUP: nothing to reload in this mode");
       continue;
@@ -101,7 +108,7 @@ typedef struct server_opts {
   int site;      /* serve the directory or built-in page */
   int grpc_echo; /* serve GhostBridge: the echo service and health */
   node_config file; /* the config file's values, when --config is given */
-  long idle_timeout_ms, max_streams;
+  long idle_timeout_ms, max_streams, workers;
   char generated_cert[4200], generated_key[4200]; /* paths when the state directory provides them */
 } server_opts;
 
@@ -129,6 +136,7 @@ static int apply_config(const char *cmd, server_opts *o) {
   if (!o->root && f->root[0] && strcmp(cmd, "node") == 0) o->root = f->root;
   if (!o->idle_timeout_ms) o->idle_timeout_ms = f->idle_timeout_ms;
   if (!o->max_streams) o->max_streams = f->max_streams;
+  if (!o->workers) o->workers = f->workers;
   o->retry |= f->retry;
   o->enable_0rtt |= f->early_data;
   if (!o->cc_given && (o->cc = cli_parse_cc(f->cc)) < 0) {
@@ -158,7 +166,7 @@ static int apply_config(const char *cmd, server_opts *o) {
 }
 
 static int run_server(const char *cmd, server_opts *o) {
-  char state[4096];
+  char state[4096] = "";
   char *cert = o->generated_cert, *key = o->generated_key;
   if (!o->cert != !o->key) {
     cli_error(cmd, "--cert and --key go together");
@@ -207,6 +215,7 @@ static int run_server(const char *cmd, server_opts *o) {
   if (rc == 0 && o->grpc_echo)
     rc = grpc_echo_create(ctx, site ? &site_h3 : NULL, (uint32_t)o->file.grpc_max_message,
                           o->grpc_methods, &grpc);
+  scfg.workers = (uint32_t)o->workers;
   scfg.h3 = grpc ? zquic_grpc_server_h3_handler(grpc) : &site_h3;
   if (rc == 0) rc = zquic_create_server(ctx, &scfg, &server);
   if (rc) {
@@ -226,8 +235,8 @@ static int run_server(const char *cmd, server_opts *o) {
                            ? "localhost" : host;
   if (write_port_file(o->port_file, port) != 0)
     cli_error(cmd, "cannot write --port-file %s: %s", o->port_file, strerror(errno));
-  cli_log(2, "%s: listening on %s:%d (UDP, HTTP/3%s)", cmd, host, port,
-          grpc ? ", GhostBridge gRPC" : "");
+  cli_log(2, "%s: listening on %s:%d (UDP, HTTP/3%s, %ld loop thread%s)", cmd, host, port,
+          grpc ? ", GhostBridge gRPC" : "", o->workers, o->workers == 1 ? "" : "s");
   if (site) {
     printf("zquic %s: serving %s at https://%s:%d/\n", cmd, o->root ? o->root : "the built-in page",
            url_host, port);
@@ -240,7 +249,25 @@ static int run_server(const char *cmd, server_opts *o) {
            url_host, port);
   }
   fflush(stdout);
-  wait_for_stop(&set);
+  zquic_dns_server *dns = NULL;
+  if (!strcmp(cmd, "node")) {
+    if (!state[0] && !o->state_dir && default_state_dir(state, sizeof(state)) != 0) state[0] = '\0';
+    if (o->state_dir) snprintf(state, sizeof(state), "%s", o->state_dir);
+    if (node_dns_start(ctx, &o->file, state[0] ? state : NULL, o->cert, o->key, &dns) != 0) {
+      zquic_server_free(server);
+      zquic_grpc_server_free(grpc);
+      static_site_free(site);
+      zquic_destroy(ctx);
+      return EXIT_FAIL;
+    }
+    if (dns)
+      printf("zquic %s: DNS over QUIC at port %d\n  try: zquic dns query --ca %s @localhost:%d "
+             "node.ghostchain.internal\n", cmd, zquic_dns_server_port(dns), o->cert,
+             zquic_dns_server_port(dns));
+  }
+  fflush(stdout);
+  wait_for_stop(&set, dns);
+  zquic_dns_server_free(dns);
   /* Drain: no new connections or requests; those in flight get drain_timeout_ms to finish. */
   if (zquic_server_shutdown(server, (int)o->file.drain_timeout_ms) == ZQUIC_ERR_TIMEOUT)
     cli_log(1, "%s: requests still running after %ld ms were cut off", cmd, o->file.drain_timeout_ms);
@@ -259,6 +286,8 @@ static int run_server(const char *cmd, server_opts *o) {
   "  --cc ALG            congestion control: cubic (default), bbr, reno\n"                      \
   "  --idle-timeout MS   close idle connections after MS (default 30000)\n"                     \
   "  --max-streams N     concurrent requests per connection (default 100)\n"                    \
+  "  --workers N         loop threads sharing the port (SO_REUSEPORT), 1-64 (default 1);\n"      \
+  "                      packets are steered to their connection's thread by its ID\n"          \
   "  --qlog-dir DIR      write a qlog file per connection into DIR\n"
 
 /* The options `serve` and `node` share, after each one's own lines. */
@@ -277,6 +306,7 @@ static const struct option server_options[] = {
   {"quic-version", required_argument, NULL, 'V'}, {"cc", required_argument, NULL, 'C'},
   {"idle-timeout", required_argument, NULL, 'I'}, {"max-streams", required_argument, NULL, 'M'},
   {"qlog-dir", required_argument, NULL, 'Q'}, {"config", required_argument, NULL, 'F'},
+  {"workers", required_argument, NULL, 'W'},
   {"check", no_argument, NULL, 'X'},     {"methods", required_argument, NULL, 'G'},
   {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
@@ -334,6 +364,9 @@ static int parse_server_options(const char *cmd, int argc, char **argv, server_o
       break;
     case 'M':
       if ((o->max_streams = positive(cmd, "--max-streams", optarg, 1000000)) < 0) return EXIT_USAGE;
+      break;
+    case 'W':
+      if ((o->workers = positive(cmd, "--workers", optarg, 64)) < 0) return EXIT_USAGE;
       break;
     case 'h': usage(stdout); return EXIT_OK;
     default: usage(stderr); return EXIT_USAGE;

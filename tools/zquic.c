@@ -23,6 +23,8 @@ static const cli_command commands[] = {
   {"cert", cmd_cert, "make TLS certificates (cert gen)"},
   {"crypto", cmd_crypto, "keys, signatures and hashes (ZCrypto)"},
   {"grpc", cmd_grpc, "call or serve gRPC over HTTP/3 (GhostBridge)"},
+  {"dns", cmd_dns, "DNS over QUIC queries and resolver (CNS/ZNS)"},
+  {"zns", cmd_zns, "sign and verify ZNS registry entries (.zns/.ghost names)"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...) {

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR [RUNS] — ZCrypto benchmarks with their in-run anchor, for issue 3's goals.
+# BENCH_FILE=PATH puts the 1 GiB file elsewhere (e.g. /dev/shm, tmpfs: no page-cache eviction
+# between runs); it is created there if missing. BENCH_MIB sets the in-memory buffer size.
 #  1. b3sum 1.8.1 --num-threads 1 (Debian trixie package, Rust with SIMD: the independent anchor)
 #     and `zquic crypto hash --alg blake3` on the same 1 GiB file from the page cache, alternating,
 #     RUNS times each: median wall time, spread, ratio.
@@ -11,7 +13,7 @@ set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR [RUNS]}
 runs=${2:-5}
 mib=${BENCH_MIB:-1024}
-file=$build/bench-1g.bin
+file=${BENCH_FILE:-$build/bench-1g.bin}
 [ -s "$file" ] || head -c $((1 << 30)) /dev/urandom >"$file"
 cat "$file" >/dev/null
 b3sum=$build/b3sum-deb/usr/bin/b3sum
@@ -32,7 +34,7 @@ for _ in $(seq "$runs"); do
 done
 read -r tm tmin tmax < <(printf '%s\n' "${theirs[@]}" | stats)
 read -r om omin omax < <(printf '%s\n' "${ours[@]}" | stats)
-echo "1 GiB file in the page cache, $runs alternating runs, wall seconds: median [min-max]"
+echo "1 GiB file $file, $runs alternating runs, wall seconds: median [min-max]"
 printf '  b3sum 1.8.1 --num-threads 1   %.3f [%.3f-%.3f]   %.2f GiB/s\n' "$tm" "$tmin" "$tmax" "$(echo "1 / $tm" | bc -l)"
 printf '  zquic crypto hash --alg blake3 %.3f [%.3f-%.3f]   %.2f GiB/s  (path %s)\n' "$om" "$omin" "$omax" \
   "$(echo "1 / $om" | bc -l)" "${ZQUIC_BLAKE3_PATH:-best}"

@@ -18,7 +18,7 @@
 #define RESETS_PER_SECOND 100
 
 static bool under_load(const zquic_server *srv) {
-  return srv->n_connections * 4 >= (size_t)srv->max_connections * 3;
+  return zq_server_total_connections(srv) * 4 >= (size_t)srv->max_connections * 3;
 }
 
 static void send_retry(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd) {

@@ -115,7 +115,7 @@ static void apply_session(zquic_connection *conn, zq_client_params *p) {
 static int open_socket(zquic_connection *conn, const zq_addr *remote) {
   zq_addr local = {.len = remote->len};
   local.ss.ss_family = remote->ss.ss_family;
-  int rc = zq_endpoint_open(conn->ctx, &local, &conn->ep_storage);
+  int rc = zq_endpoint_open(conn->ctx, &local, false, &conn->ep_storage);
   if (rc) return rc;
   conn->ep = &conn->ep_storage;
   zq_addr_format(remote, conn->peer_text, sizeof(conn->peer_text));

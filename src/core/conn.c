@@ -35,6 +35,7 @@ static int new_cid_cb(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token, size_t c
   zquic_connection *conn = user_data;
   if (gnutls_rnd(GNUTLS_RND_RANDOM, cid->data, cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   cid->datalen = cidlen;
+  zq_worker_mark_cid(conn->server, cid->data, cidlen); /* later packets find this worker */
   if (ngtcp2_crypto_generate_stateless_reset_token(token, reset_secret(conn), 32, cid) != 0)
     return NGTCP2_ERR_CALLBACK_FAILURE;
   if (zq_cidmap_put(&conn->ep->cids, cid->data, cid->datalen, conn) != 0)
@@ -66,9 +67,11 @@ static int server_handshake_completed(zquic_connection *conn) {
   gnutls_session_ticket_send(conn->tls, 1, 0);
   zq_server_send_new_token(conn);
   if (srv->h3_enabled) return ensure_server_h3(conn);
+  if (srv->service) return 0; /* the library serves it: nobody accepts it */
   conn->queued_for_accept = true;
   zq_list_push_back(&srv->accept_queue, &conn->accept_node);
-  zq_emit(conn->ctx, ZQUIC_EVENT_ACCEPT_READY, 0, srv, NULL, NULL);
+  zq_workers_notify_accept(srv);
+  zq_emit(conn->ctx, ZQUIC_EVENT_ACCEPT_READY, 0, zq_server_handle(srv), NULL, NULL);
   return 0;
 }
 
@@ -180,6 +183,12 @@ static int stream_open_cb(ngtcp2_conn *qc, int64_t id, void *user_data) {
   zquic_stream *s = zq_stream_new(conn, id);
   if (!s) return NGTCP2_ERR_CALLBACK_FAILURE;
   ngtcp2_conn_set_stream_user_data(qc, id, s);
+  zquic_server *srv = conn->server;
+  if (srv && srv->service) {
+    s->service_held = true;
+    srv->service->on_stream(s, srv->service_user);
+    return 0;
+  }
   zq_list_push_back(&conn->incoming, &s->incoming_node);
   zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_INCOMING, 0, NULL, conn, NULL);
   zq_ctx_notify(conn->ctx);
@@ -221,6 +230,7 @@ static int stream_reset_cb(ngtcp2_conn *qc, int64_t id, uint64_t final_size, uin
   if (s) {
     s->reset_received = true;
     s->reset_code = app_error;
+    if (s->service_held) conn->server->service->on_data(s, conn->server->service_user);
     zq_ctx_notify(conn->ctx);
   }
   return 0;
@@ -372,8 +382,9 @@ static void fill_server_params(zquic_server *srv, const ngtcp2_pkt_hd *hd,
 int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp2_pkt_hd *hd,
                            const zq_admission *adm, const uint8_t *pkt, size_t len, uint32_t ecn) {
   zquic_server *srv = ep->server;
-  if (!srv->accepting || srv->n_connections >= srv->max_connections) {
-    zq_server_refuse(ep, path, hd, srv->accepting ? "server is full" : "server is not accepting");
+  bool accepting = zq_server_accepting(srv);
+  if (!accepting || zq_server_total_connections(srv) >= srv->max_connections) {
+    zq_server_refuse(ep, path, hd, accepting ? "server is full" : "server is not accepting");
     return ZQUIC_ERR_LIMIT;
   }
   zquic_context *ctx = ep->ctx;
@@ -395,6 +406,7 @@ int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp
   ngtcp2_cid scid;
   scid.datalen = ZQ_CID_LEN;
   zq_rand_cb(scid.data, scid.datalen, NULL);
+  zq_worker_mark_cid(srv, scid.data, scid.datalen);
   int rc = ngtcp2_crypto_generate_stateless_reset_token(params.stateless_reset_token,
                                                         srv->static_secret, 32, &scid);
   if (rc) goto err_free;
@@ -417,6 +429,7 @@ int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp
     ngtcp2_conn_set_keep_alive_timeout(conn->qc, (uint64_t)ctx->config.keep_alive_ms * NGTCP2_MILLISECONDS);
   zq_list_push_back(&srv->conns, &conn->list_node);
   srv->n_connections++;
+  zq_server_count_connection(srv, 1);
   zq_conn_read(conn, path, pkt, len, ecn);
   return ZQUIC_OK;
 

@@ -105,11 +105,15 @@ void zq_conn_teardown(zquic_connection *conn) {
   free(conn->pending_pkt);
   conn->pending_pkt = NULL;
   zq_list_node *n, *tmp;
+  zquic_server *srv = conn->server;
   zq_list_for_each_safe(n, tmp, &conn->streams) {
     zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
     s->transport_open = false;
-    if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
+    if (s->service_held) srv->service->on_closed(s, srv->service_user); /* it frees s */
+    else if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
   }
+  if (srv && srv->service && srv->service->on_conn_closed)
+    srv->service->on_conn_closed(conn, srv->service_user);
   if (conn->server) zq_server_conn_gone(conn->server, conn);
   else zq_list_remove(&conn->ctx->client_conns, &conn->list_node);
   conn->pending_closes = 0;

@@ -102,6 +102,7 @@ static void on_wakeup(uv_async_t *handle) {
     call->result = call->fn(call->arg);
     call->done = true;
   }
+  zq_workers_drain(ctx);
   zq_ctx_flush_dirty(ctx);
   zq_ctx_notify(ctx);
   pthread_mutex_unlock(&ctx->lock);
@@ -165,6 +166,7 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   zquic_context *ctx = calloc(1, sizeof(*ctx));
   if (!ctx) return zq_error(ZQUIC_ERR_NO_MEMORY, "zquic_init: out of memory");
   ctx->event_fd = -1;
+  pthread_mutex_init(&ctx->events_lock, NULL);
   ctx->send_batch = malloc(ZQ_BATCH_BYTES);
   int rc = ctx->send_batch ? copy_config(ctx, cfg) : zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   if (rc == 0) rc = zq_events_init(ctx);
@@ -238,10 +240,25 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
     zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_destroy called from a callback");
     return;
   }
+  /* Servers with worker loops first, from this thread and holding no lock: freeing one waits for
+   * each worker's loop, which must never happen under this context's lock (workers.c). */
+  for (;;) {
+    zquic_server *grouped = NULL;
+    pthread_mutex_lock(&ctx->lock);
+    zq_list_node *n, *tmp;
+    zq_list_for_each_safe(n, tmp, &ctx->servers) {
+      zquic_server *srv = zq_container_of(n, zquic_server, ctx_node);
+      if (srv->group) grouped = srv;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!grouped) break;
+    zquic_server_free(grouped);
+  }
   pthread_mutex_lock(&ctx->lock);
   zq_ctx_call(ctx, shutdown_on_loop, ctx);
   pthread_mutex_unlock(&ctx->lock);
   uv_thread_join(&ctx->loop_thread);
+  zq_ctx_destroy_workers(ctx); /* their connections, whose handles may be held until now */
   /* Every transport is gone now; what remains are handles the caller never released. */
   zq_list_node *n;
   while ((n = zq_list_front(&ctx->live)))

@@ -2,7 +2,8 @@
  * endpoint.c — one UDP socket and the datagrams through it.
  *
  * A server endpoint is shared by all of its connections; each client connection has its own (so a
- * client's port identifies it and the kernel does the demultiplexing). Incoming datagrams are read
+ * client's port identifies it and the kernel does the demultiplexing). A server with worker loops
+ * has one endpoint per worker, all bound to one address with SO_REUSEPORT (workers.c). Incoming datagrams are read
  * in batches with recvmmsg, routed by Destination Connection ID through ep->cids, and anything
  * unknown that looks like a new Initial goes to the server's accept path. ECN bits are read from
  * IP_TOS/IPV6_TCLASS control messages so ngtcp2 can validate ECN.
@@ -64,7 +65,10 @@ int zq_endpoint_want_pktinfo(zq_endpoint *ep) {
   return ZQUIC_OK;
 }
 
-int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep) {
+/* reuse: 0 = a private socket, 1 = SO_REUSEPORT after bind (the first of a group: binding
+ * without it first still fails on a port somebody else holds, reuseport or not, and port 0 then
+ * picks a port nobody holds), 2 = SO_REUSEPORT before bind (joins the group bound there). */
+static int open_socket(zquic_context *ctx, const zq_addr *bind_addr, int reuse, zq_endpoint *ep) {
   memset(ep, 0, sizeof(*ep));
   ep->ctx = ctx;
   ep->fd = -1;
@@ -86,12 +90,19 @@ int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *
   set_recv_ecn(fd, family);
   int on = 1; /* receive coalesced datagrams (GRO); each carries its segment size */
   setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
-  if (bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0) {
+  const char *failed = NULL;
+  if (reuse == 2 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+    failed = "setsockopt(SO_REUSEPORT)";
+  if (!failed && bind(fd, (const struct sockaddr *)&bind_addr->ss, bind_addr->len) != 0)
+    failed = "bind";
+  if (!failed && reuse == 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+    failed = "setsockopt(SO_REUSEPORT) after bind";
+  if (failed) {
     char text[80];
     zq_addr_format(bind_addr, text, sizeof(text));
     int err = errno;
     close(fd);
-    return zq_error(ZQUIC_ERR_SOCKET, "bind %s: %s", text, strerror(err));
+    return zq_error(ZQUIC_ERR_SOCKET, "%s %s: %s", failed, text, strerror(err));
   }
   ep->local.len = sizeof(ep->local.ss);
   getsockname(fd, (struct sockaddr *)&ep->local.ss, &ep->local.len);
@@ -103,6 +114,14 @@ int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *
     return zq_error(rc, "out of memory");
   }
   return ZQUIC_OK;
+}
+
+int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, bool reuseport, zq_endpoint *ep) {
+  return open_socket(ctx, bind_addr, reuseport ? 1 : 0, ep);
+}
+
+int zq_endpoint_open_sibling(zquic_context *ctx, const zq_addr *bound, zq_endpoint *ep) {
+  return open_socket(ctx, bound, 2, ep);
 }
 
 /* The ECN bits and (with pktinfo) the destination address of a received datagram, as a socket
@@ -152,8 +171,8 @@ static bool server_speaks(const zquic_server *srv, uint32_t version) {
   return false;
 }
 
-static void dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockaddr_storage *from,
-                     socklen_t fromlen, const uint8_t *pkt, size_t len, uint32_t ecn) {
+void zq_endpoint_dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockaddr_storage *from,
+                          socklen_t fromlen, const uint8_t *pkt, size_t len, uint32_t ecn) {
   /* ngtcp2 asserts on empty input (Debian builds it with assertions on): anyone could stop the
    * whole process with one zero-length UDP datagram. */
   if (len == 0) return;
@@ -184,6 +203,10 @@ static void dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockadd
     return;
   }
   if (!(pkt[0] & 0x80)) { /* short header for a connection we do not know (any more) */
+    /* ...or one that another worker owns, when the kernel did not steer it there. */
+    if (ep->server->group && zq_worker_forward(ep->server, local, from, fromlen, pkt, len, vc.dcid,
+                                               vc.dcidlen, ecn))
+      return;
     zq_server_stateless_reset(ep, &path, vc.dcid, vc.dcidlen, len);
     return;
   }
@@ -208,7 +231,7 @@ struct inject_args {
 
 static int inject_on_loop(void *arg) {
   struct inject_args *a = arg;
-  if (!a->ep->closing) dispatch(a->ep, &a->ep->local, a->from, a->fromlen, a->pkt, a->len, 0);
+  if (!a->ep->closing) zq_endpoint_dispatch(a->ep, &a->ep->local, a->from, a->fromlen, a->pkt, a->len, 0);
   return 0;
 }
 
@@ -253,7 +276,7 @@ static void on_readable(zq_endpoint *ep) {
       size_t total = msgs[i].msg_len, step = gro ? gro : total;
       for (size_t off = 0; off < total && !ep->closing; off += step) {
         size_t n = total - off < step ? total - off : step;
-        dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen,
+        zq_endpoint_dispatch(ep, have_dst ? &dst : &ep->local, &from[i], msgs[i].msg_hdr.msg_namelen,
                  bufs[i] + off, n, ecn);
       }
     }

@@ -5,7 +5,10 @@
  * Events are level-ish hints, not data: each says "this call would now make progress". To keep
  * the queue small and every pointer in it valid, an object has at most one pending event of each
  * type (a bit in pending_events), and releasing a handle drops its queued events
- * (zq_events_forget). Everything here runs with ctx->lock held.
+ * (zq_events_forget). The queue and the pending bits are guarded by the queue's own events_lock,
+ * a leaf lock taken under ctx->lock: the worker loops of a multi-core server (workers.c) report
+ * their connections' events into the queue of the context the user created, which is the only
+ * one the user can see.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+static zquic_context *sink(zquic_context *ctx) { return ctx->event_sink ? ctx->event_sink : ctx; }
 
 int zq_events_init(zquic_context *ctx) {
   ctx->event_fd = -1;
@@ -29,6 +34,7 @@ void zq_events_free(zquic_context *ctx) {
   free(ctx->events);
   ctx->events = NULL;
   ctx->events_len = ctx->events_cap = 0;
+  pthread_mutex_destroy(&ctx->events_lock);
 }
 
 static unsigned *pending_bits(zquic_server *server, zquic_connection *conn, zquic_stream *stream) {
@@ -61,14 +67,20 @@ void zq_emit(zquic_context *ctx, int type, int code, zquic_server *server, zquic
   if ((type == ZQUIC_EVENT_STREAM_READABLE || type == ZQUIC_EVENT_STREAM_WRITABLE) && !stream)
     return; /* nobody holds the stream: nobody to tell */
   if (conn && conn->callback && conn->user_held) conn->callback(conn, type, conn->callback_user);
+  ctx = sink(ctx);
   if (ctx->event_fd < 0) return;
   if (conn && !conn->user_held) return;
   zquic_event ev = {.type = type, .code = code, .server = server, .conn = conn, .stream = stream};
   ev.user_data = stream ? stream->user_data : conn ? conn->user_data : server ? server->user_data : NULL;
+  pthread_mutex_lock(&ctx->events_lock);
   enqueue(ctx, &ev);
+  pthread_mutex_unlock(&ctx->events_lock);
 }
 
 void zq_events_forget(zquic_context *ctx, const void *handle) {
+  ctx = sink(ctx);
+  if (ctx->event_fd < 0) return;
+  pthread_mutex_lock(&ctx->events_lock);
   size_t kept = 0;
   for (size_t i = 0; i < ctx->events_len; i++) {
     zquic_event *ev = &ctx->events[i];
@@ -76,6 +88,7 @@ void zq_events_forget(zquic_context *ctx, const void *handle) {
     ctx->events[kept++] = *ev;
   }
   ctx->events_len = kept;
+  pthread_mutex_unlock(&ctx->events_lock);
 }
 
 ZQUIC_API int zquic_event_fd(zquic_context *ctx) {
@@ -91,7 +104,7 @@ ZQUIC_API int zquic_poll_events(zquic_context *ctx, zquic_event *events, size_t 
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zquic_poll_events: NULL argument or max 0");
   if (ctx->event_fd < 0)
     return zq_error(ZQUIC_ERR_STATE, "the context was created without config.event_queue");
-  bool taken = zq_ctx_enter(ctx);
+  pthread_mutex_lock(&ctx->events_lock);
   size_t n = ctx->events_len < max ? ctx->events_len : max;
   for (size_t i = 0; i < n; i++) {
     events[i] = ctx->events[i];
@@ -105,7 +118,7 @@ ZQUIC_API int zquic_poll_events(zquic_context *ctx, zquic_event *events, size_t 
     (void)r;
   }
   *count = n;
-  zq_ctx_leave(ctx, taken);
+  pthread_mutex_unlock(&ctx->events_lock);
   zq_error_clear();
   return ZQUIC_OK;
 }

@@ -39,6 +39,11 @@
 #define ZQ_ALPN_MAX 8
 /* Every connection ID we issue has this length: short-header packets do not carry it. */
 #define ZQ_CID_LEN 18
+/* Servers with worker loops: this byte of every connection ID they issue, modulo the number of
+ * workers, names the worker that owns the connection (workers.c; the kernel's BPF program reads it
+ * at packet offset 1 + ZQ_CID_WORKER_BYTE). */
+#define ZQ_CID_WORKER_BYTE 0
+#define ZQ_MAX_WORKERS 64
 
 /* ---- errors (error.c) ---- */
 int zq_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,10 +104,17 @@ struct zquic_context {
   uint8_t reset_secret[32]; /* stateless reset tokens of client connections */
   char *qlog_dir;
   uint8_t *send_batch; /* ZQ_BATCH_BYTES: the write loop's GSO buffer (loop thread only) */
-  /* the event queue (events.c) */
+  /* the event queue (events.c), guarded by events_lock, a leaf lock: worker contexts report
+   * into their parent's queue while holding their own ctx->lock */
   zquic_event *events;
   size_t events_len, events_cap;
   int event_fd;
+  pthread_mutex_t events_lock;
+  zquic_context *event_sink; /* where this context's events go: NULL = here, else the parent */
+  /* Worker loops (workers.c): extra contexts, each with its own loop thread, for servers created
+   * with workers > 1. Created on demand, owned by this context, destroyed by zquic_destroy. */
+  zquic_context **workers;
+  size_t n_workers;
 };
 
 bool zq_on_loop_thread(zquic_context *ctx);
@@ -134,6 +146,9 @@ typedef struct zq_tls_server {
   gnutls_datum_t ticket_key;
   gnutls_anti_replay_t anti_replay; /* set when the server accepts 0-RTT */
   zq_replay_slot *replay;           /* ClientHellos seen with early data, until they expire */
+  /* The replay table is shared by a server's worker loops: GnuTLS calls back with the worker 0
+   * struct (anti-replay db pointer), so only that copy's lock is ever used. */
+  pthread_mutex_t replay_lock;
 } zq_tls_server;
 int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *key_file);
 void zq_tls_server_clear(zq_tls_server *tls);
@@ -154,7 +169,13 @@ typedef struct zq_endpoint {
   void (*on_closed)(struct zq_endpoint *ep);
 } zq_endpoint;
 
-int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, zq_endpoint *ep);
+/* `reuseport`: set SO_REUSEPORT once bound, so that sibling workers may bind the same address. */
+int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, bool reuseport, zq_endpoint *ep);
+/* Bind a further socket into the reuseport group of an address already bound. */
+int zq_endpoint_open_sibling(zquic_context *ctx, const zq_addr *bound, zq_endpoint *ep);
+/* Route one datagram that arrived for `ep` (its connection, the accept path, a reset). */
+void zq_endpoint_dispatch(zq_endpoint *ep, const zq_addr *local, const struct sockaddr_storage *from,
+                          socklen_t fromlen, const uint8_t *pkt, size_t len, uint32_t ecn);
 /* Servers on a wildcard address: learn each datagram's destination and answer from it. */
 int zq_endpoint_want_pktinfo(zq_endpoint *ep);
 int zq_endpoint_start(zq_endpoint *ep);   /* loop thread */
@@ -299,6 +320,7 @@ struct zquic_connection {
   zq_list h3_streams;       /* every zq_h3_stream of this connection still alive */
   zq_list stream_waiters;   /* zq_stream_waiter: want a request stream when the limit allows */
   uint64_t app_close_error; /* set by the HTTP/3 layer when it must close with its own code */
+  void *service_state;      /* the server's zq_stream_service state for this connection */
 };
 
 zquic_connection *zq_conn_alloc(zquic_context *ctx); /* refs = 1 (the transport's) */
@@ -375,6 +397,8 @@ struct zquic_stream {
   bool want_writable;       /* a send hit a full buffer: emit STREAM_WRITABLE when space frees */
   bool early_rejected;      /* opened as 0-RTT and the server refused early data */
   bool peer_stopped;        /* the peer sent STOP_SENDING: our sending side is reset */
+  bool service_held;        /* given to the server's zq_stream_service, which frees it */
+  void *service_state;      /* the service's per-stream state */
   unsigned pending_events;
   void *user_data;
 };
@@ -392,6 +416,22 @@ void zq_stream_mark_writable(zquic_stream *s);
 /* Release the user's hold on a stream (zquic_close_stream's work, loop thread). */
 int zq_stream_release(zquic_stream *s);
 
+/* ---- raw-stream protocols served inside the library (DoQ) ---- */
+/* With a service set on a server, its connections are not queued for zquic_server_accept and
+ * peer streams go to these hooks instead of zquic_stream_accept. Loop thread, lock held. The
+ * service holds each stream it was given (s->service_held) until it calls zq_stream_free, and
+ * must do so at the latest in on_closed. */
+typedef struct zq_stream_service {
+  void (*on_stream)(zquic_stream *s, void *user);  /* a peer opened it */
+  void (*on_data)(zquic_stream *s, void *user);    /* s->rx grew, FIN or a reset arrived */
+  void (*on_closed)(zquic_stream *s, void *user);  /* the transport is done with it */
+  void (*on_conn_closed)(zquic_connection *conn, void *user); /* before the teardown frees it */
+} zq_stream_service;
+/* Take `n` received bytes of a service stream (credit goes back to the peer). */
+size_t zq_stream_take(zquic_stream *s, void *out, size_t n);
+/* Queue bytes (and FIN) on a service stream; never blocks. */
+int zq_stream_put(zquic_stream *s, const void *data, size_t len, bool fin);
+
 /* ---- servers (server.c) ---- */
 struct zquic_server {
   zquic_context *ctx;
@@ -405,6 +445,8 @@ struct zquic_server {
   zq_list accept_queue;
   zquic_h3_handler_config h3;
   bool h3_enabled;
+  const zq_stream_service *service; /* DoQ: streams go to the library's own protocol code */
+  void *service_user;
   zq_list_node ctx_node;
   uint8_t static_secret[32];  /* stateless reset tokens, tokens */
   bool retry, enable_0rtt;
@@ -415,9 +457,59 @@ struct zquic_server {
   unsigned resets_this_second;
   unsigned pending_events;
   void *user_data;
+  /* Worker loops (workers.c): every worker's server points at one group; the user's handle is
+   * worker 0 and owns it. NULL for a server with one loop. */
+  struct zq_worker_group *group;
+  unsigned worker;            /* index in the group */
+  bool tls_borrowed;          /* tls belongs to worker 0 (credentials, ticket key, replay table) */
 };
 
 void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn);
+/* zquic_create_server with a raw-stream service (DoQ) built in. */
+int zq_server_create(zquic_context *ctx, const zquic_server_config *cfg,
+                     const zq_stream_service *service, void *service_user, zquic_server **out);
+/* Set ep/ctx fields, start the endpoint on its loop and list the server on its context. */
+int zq_server_start_on_loop(void *srv);
+/* Close every connection and the socket; the memory goes once libuv has closed the handle. */
+int zq_server_free_on_loop(void *srv);
+
+/* ---- worker loops on one port (workers.c) ---- */
+typedef struct zq_worker_group zq_worker_group;
+/* Bind workers 1..n-1 beside `srv` (worker 0, already bound with reuseport), attach the steering
+ * program and start them. On failure everything created here is gone again. */
+int zq_workers_create(zquic_server *srv, unsigned n);
+/* Write the owner's mark into a connection ID this server issues (no-op with one loop). */
+void zq_worker_mark_cid(const zquic_server *srv, uint8_t *cid, size_t len);
+/* A short-header packet this worker has no connection for: hand it to the worker its CID names.
+ * Returns true when it did (the packet is no longer ours to answer). */
+bool zq_worker_forward(zquic_server *srv, const zq_addr *local, const struct sockaddr_storage *from,
+                       socklen_t fromlen, const uint8_t *pkt, size_t len, const uint8_t *dcid,
+                       size_t dcidlen, uint32_t ecn);
+/* Dispatch the packets other workers handed to this context's servers (loop thread). */
+void zq_workers_drain(zquic_context *ctx);
+/* Open connections of the whole server (every worker). */
+size_t zq_server_total_connections(const zquic_server *srv);
+void zq_server_count_connection(zquic_server *srv, int delta);
+/* The handle the user holds (worker 0): events and accept report it. */
+zquic_server *zq_server_handle(zquic_server *srv);
+/* A connection finished its handshake on worker `srv`: wake zquic_server_accept callers. */
+void zq_workers_notify_accept(zquic_server *srv);
+/* Public server calls, for a server with workers (server.c hands them over). */
+int zq_workers_accept(zquic_server *srv, int timeout_ms, zquic_connection **out);
+void zq_workers_set_accepting(zquic_server *srv, bool on);
+/* Free workers 1..N-1 (worker 0, the handle, is freed by zquic_server_free as usual). */
+void zq_workers_free(zquic_server *srv);
+void zq_workers_group_free(zq_worker_group *g); /* worker 0's memory goes: the group goes too */
+/* The servers that make up the handle: 1 without workers, else the group's N. */
+unsigned zq_server_members(const zquic_server *srv);
+zquic_server *zq_server_member(const zquic_server *srv, unsigned i);
+bool zq_server_on_any_loop(const zquic_server *srv);
+bool zq_server_accepting(const zquic_server *srv);
+/* Whether the kernel runs the steering program, and how many packets one worker handed to
+ * another (tests; a figure for metrics later). */
+void zq_workers_stats(const zquic_server *srv, bool *steered, uint64_t *forwarded);
+/* zquic_destroy: join and free the worker contexts (after their servers are gone). */
+void zq_ctx_destroy_workers(zquic_context *ctx);
 
 
 

@@ -1,6 +1,8 @@
 /*
  * server.c — a listening QUIC server: one UDP endpoint, its TLS credentials, the connections it
- * accepted, and the queue of handshaken connections waiting for zquic_server_accept.
+ * accepted, and the queue of handshaken connections waiting for zquic_server_accept. A server
+ * with worker loops (config.workers > 1) is this one plus N-1 siblings on other loops; the public
+ * calls below hand such servers to workers.c, which speaks for the whole group.
  *
  * Lifecycle (as libuv handles have): create binds and starts; stop refuses new connections;
  * start resumes; free closes the socket and frees the server once libuv has closed its handle.
@@ -56,13 +58,16 @@ static int parse_versions(const char *text, zquic_server *srv) {
 
 static void free_server_memory(zq_endpoint *ep) {
   zquic_server *srv = zq_container_of(ep, zquic_server, ep);
-  zq_tls_server_clear(&srv->tls);
+  if (!srv->tls_borrowed) zq_tls_server_clear(&srv->tls);
+  if (srv->group && srv->worker == 0) zq_workers_group_free(srv->group);
   gnutls_memset(srv->static_secret, 0, sizeof(srv->static_secret));
   free(srv);
 }
 
-static int start_on_loop(void *arg) {
+int zq_server_start_on_loop(void *arg) {
   zquic_server *srv = arg;
+  srv->ep.server = srv;
+  srv->ep.on_closed = free_server_memory;
   int rc = zq_endpoint_start(&srv->ep);
   if (rc) return rc;
   zq_list_push_back(&srv->ctx->servers, &srv->ctx_node);
@@ -82,6 +87,11 @@ static int copy_server_config(const zquic_server_config *in, zquic_server_config
 
 ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config *cfg_in,
                                   zquic_server **out) {
+  return zq_server_create(ctx, cfg_in, NULL, NULL, out);
+}
+
+int zq_server_create(zquic_context *ctx, const zquic_server_config *cfg_in,
+                     const zq_stream_service *service, void *service_user, zquic_server **out) {
   if (!ctx || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zquic_create_server: NULL argument");
   *out = NULL;
   zquic_server_config cfg;
@@ -91,9 +101,17 @@ ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config 
                  !cfg.h3->on_request))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT,
                     "h3 handler config: call zquic_h3_handler_config_init and set on_request");
+  if (cfg.workers > ZQ_MAX_WORKERS)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "workers is %u: at most %d", cfg.workers,
+                    ZQ_MAX_WORKERS);
+  /* A service's state (DoQ's timers and lists) lives on one loop; workers would race on it. */
+  if (service && cfg.workers > 1)
+    return zq_error(ZQUIC_ERR_UNSUPPORTED, "worker loops are not supported for this protocol yet");
   zquic_server *srv = calloc(1, sizeof(*srv));
   if (!srv) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   srv->ctx = ctx;
+  srv->service = service; /* set before the socket exists: no connection can miss it */
+  srv->service_user = service_user;
   srv->accepting = true;
   srv->max_connections = ctx->config.max_connections;
   zq_list_init(&srv->conns);
@@ -116,18 +134,22 @@ ZQUIC_API int zquic_create_server(zquic_context *ctx, const zquic_server_config 
       (rc = resolve_listen(ctx, cfg.listen, &bind_addr)) != 0)
     goto err;
   if (srv->enable_0rtt && (rc = zq_tls_server_enable_early_data(&srv->tls)) != 0) goto err;
-  if ((rc = zq_endpoint_open(ctx, &bind_addr, &srv->ep)) != 0) goto err;
+  if ((rc = zq_endpoint_open(ctx, &bind_addr, cfg.workers > 1, &srv->ep)) != 0) goto err;
   srv->ep.server = srv;
   srv->ep.on_closed = free_server_memory;
   if ((rc = zq_endpoint_want_pktinfo(&srv->ep)) != 0) {
     zq_endpoint_close(&srv->ep); /* never started: closes and frees synchronously */
     return rc;
   }
-  pthread_mutex_lock(&ctx->lock);
-  rc = zq_ctx_call(ctx, start_on_loop, srv);
-  pthread_mutex_unlock(&ctx->lock);
+  bool taken = zq_ctx_enter(ctx);
+  rc = zq_ctx_call(ctx, zq_server_start_on_loop, srv);
+  zq_ctx_leave(ctx, taken);
   if (rc) {
     zq_endpoint_close(&srv->ep); /* never started: closes and frees synchronously */
+    return rc;
+  }
+  if (cfg.workers > 1 && (rc = zq_workers_create(srv, cfg.workers)) != 0) {
+    zquic_server_free(srv); /* zq_workers_create left it a plain server */
     return rc;
   }
   *out = srv;
@@ -146,6 +168,11 @@ ZQUIC_API int zquic_server_port(const zquic_server *srv) {
 
 static int set_accepting(zquic_server *srv, bool on) {
   if (!srv) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "server is NULL");
+  if (srv->group) {
+    zq_workers_set_accepting(srv, on);
+    zq_error_clear();
+    return ZQUIC_OK;
+  }
   bool taken = zq_ctx_enter(srv->ctx);
   srv->accepting = on;
   zq_ctx_leave(srv->ctx, taken);
@@ -164,6 +191,7 @@ ZQUIC_API int zquic_server_accept(zquic_server *srv, int timeout_ms, zquic_conne
     return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_server_accept would block the loop thread");
   if (srv->h3_enabled)
     return zq_error(ZQUIC_ERR_STATE, "this server handles HTTP/3 itself; nothing to accept");
+  if (srv->group) return zq_workers_accept(srv, timeout_ms, out);
   bool taken = zq_ctx_enter(ctx);
   uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
   int rc = ZQUIC_OK;
@@ -194,9 +222,10 @@ void zq_server_conn_gone(zquic_server *srv, zquic_connection *conn) {
     conn->queued_for_accept = false;
   }
   srv->n_connections--;
+  zq_server_count_connection(srv, -1);
 }
 
-static int free_on_loop(void *arg) {
+int zq_server_free_on_loop(void *arg) {
   zquic_server *srv = arg;
   srv->accepting = false;
   zq_list_node *n, *tmp;
@@ -212,9 +241,10 @@ static int free_on_loop(void *arg) {
 
 ZQUIC_API void zquic_server_free(zquic_server *srv) {
   if (!srv) return;
+  if (srv->group && srv->worker == 0) zq_workers_free(srv); /* the others; this one below */
   zquic_context *ctx = srv->ctx;
   bool taken = zq_ctx_enter(ctx);
-  zq_ctx_call(ctx, free_on_loop, srv);
+  zq_ctx_call(ctx, zq_server_free_on_loop, srv);
   zq_ctx_leave(ctx, taken);
 }
 
@@ -250,29 +280,44 @@ static int close_all_on_loop(void *arg) {
   return 0;
 }
 
+/* A server with workers is N servers on N loops: each step below runs on every one of them, one
+ * lock at a time (never two at once, see workers.c), all against the same deadline. */
 ZQUIC_API int zquic_server_shutdown(zquic_server *srv, int timeout_ms) {
   if (!srv) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "server is NULL");
-  zquic_context *ctx = srv->ctx;
-  if (zq_on_loop_thread(ctx))
+  if (zq_server_on_any_loop(srv))
     return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_server_shutdown waits: not on the loop thread");
-  pthread_mutex_lock(&ctx->lock);
-  zq_ctx_call(ctx, goaway_on_loop, srv);
+  unsigned members = zq_server_members(srv);
+  if (srv->group) zq_workers_set_accepting(srv, false);
+  for (unsigned i = 0; i < members; i++) {
+    zquic_server *m = zq_server_member(srv, i);
+    pthread_mutex_lock(&m->ctx->lock);
+    zq_ctx_call(m->ctx, goaway_on_loop, m);
+    pthread_mutex_unlock(&m->ctx->lock);
+  }
   uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
   int rc = ZQUIC_OK;
-  while (requests_in_flight(srv)) {
-    if (!zq_ctx_wait(ctx, deadline)) {
-      rc = zq_error(ZQUIC_ERR_TIMEOUT, "requests still running after %d ms", timeout_ms);
-      break;
+  for (unsigned i = 0; i < members; i++) {
+    zquic_server *m = zq_server_member(srv, i);
+    pthread_mutex_lock(&m->ctx->lock);
+    while (rc == ZQUIC_OK && requests_in_flight(m)) {
+      if (!zq_ctx_wait(m->ctx, deadline))
+        rc = zq_error(ZQUIC_ERR_TIMEOUT, "requests still running after %d ms", timeout_ms);
     }
+    pthread_mutex_unlock(&m->ctx->lock);
   }
-  zq_ctx_call(ctx, close_all_on_loop, srv);
-  pthread_mutex_unlock(&ctx->lock);
+  for (unsigned i = 0; i < members; i++) {
+    zquic_server *m = zq_server_member(srv, i);
+    pthread_mutex_lock(&m->ctx->lock);
+    zq_ctx_call(m->ctx, close_all_on_loop, m);
+    pthread_mutex_unlock(&m->ctx->lock);
+  }
   if (rc == 0) zq_error_clear();
   return rc;
 }
 
 ZQUIC_API int zquic_server_connection_count(const zquic_server *srv) {
   if (!srv) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "server is NULL");
+  if (srv->group) return (int)zq_server_total_connections(srv);
   zquic_context *ctx = srv->ctx;
   bool taken = zq_ctx_enter(ctx);
   int n = (int)srv->n_connections;

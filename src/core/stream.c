@@ -56,6 +56,10 @@ int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, c
                       size_t len) {
   if (len && zq_buf_append(&s->rx, data, len) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
   if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) s->fin_received = true;
+  if (s->service_held) {
+    conn->server->service->on_data(s, conn->server->service_user);
+    return 0;
+  }
   if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
   if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream) {
     /* Released by its user but still open: nobody will read, so give the credit straight back. */
@@ -85,10 +89,33 @@ void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
     s->reset_code = app_error;
   }
   ngtcp2_conn_set_stream_user_data(conn->qc, s->id, NULL);
+  if (s->service_held) {
+    conn->server->service->on_closed(s, conn->server->service_user);
+    return;
+  }
   if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
   if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream)
     zq_stream_free(s);
   zq_ctx_notify(conn->ctx);
+}
+
+size_t zq_stream_take(zquic_stream *s, void *out, size_t n) {
+  size_t got = zq_buf_read(&s->rx, out, n);
+  zquic_connection *conn = s->conn;
+  if (got && conn->qc && s->transport_open) {
+    ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, got);
+    ngtcp2_conn_extend_max_offset(conn->qc, got);
+    zq_conn_schedule(conn);
+  }
+  return got;
+}
+
+int zq_stream_put(zquic_stream *s, const void *data, size_t len, bool fin) {
+  if (!s->transport_open || s->fin_queued) return ZQUIC_ERR_CLOSED;
+  if (len && zq_buf_append(&s->tx, data, len) != 0) return ZQUIC_ERR_NO_MEMORY;
+  if (fin) s->fin_queued = true;
+  zq_stream_mark_writable(s);
+  return ZQUIC_OK;
 }
 
 void zq_stream_mark_writable(zquic_stream *s) {

@@ -43,7 +43,10 @@ int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *ke
 
 void zq_tls_server_clear(zq_tls_server *tls) {
   if (tls->cred) gnutls_certificate_free_credentials(tls->cred);
-  if (tls->anti_replay) gnutls_anti_replay_deinit(tls->anti_replay);
+  if (tls->anti_replay) {
+    gnutls_anti_replay_deinit(tls->anti_replay);
+    pthread_mutex_destroy(&tls->replay_lock);
+  }
   free(tls->replay);
   if (tls->ticket_key.data) {
     gnutls_memset(tls->ticket_key.data, 0, tls->ticket_key.size);
@@ -97,18 +100,27 @@ static int anti_replay_add(void *db, time_t expires, const gnutls_datum_t *key,
   time_t now = time(NULL);
   size_t start, free_slot = ZQ_REPLAY_SLOTS;
   memcpy(&start, digest, sizeof(start));
+  int rc = 0;
+  pthread_mutex_lock(&tls->replay_lock);
   for (size_t i = 0; i < ZQ_REPLAY_SLOTS; i++) {
     zq_replay_slot *slot = &tls->replay[(start + i) % ZQ_REPLAY_SLOTS];
     bool live = slot->expires > now;
-    if (live && memcmp(slot->digest, digest, sizeof(slot->digest)) == 0)
-      return GNUTLS_E_DB_ENTRY_EXISTS;
+    if (live && memcmp(slot->digest, digest, sizeof(slot->digest)) == 0) {
+      rc = GNUTLS_E_DB_ENTRY_EXISTS;
+      goto out;
+    }
     if (!live && free_slot == ZQ_REPLAY_SLOTS) free_slot = (start + i) % ZQ_REPLAY_SLOTS;
     if (!live && slot->expires == 0) break; /* never used: nothing further down the probe run */
   }
-  if (free_slot == ZQ_REPLAY_SLOTS) return GNUTLS_E_DB_ERROR;
+  if (free_slot == ZQ_REPLAY_SLOTS) {
+    rc = GNUTLS_E_DB_ERROR;
+    goto out;
+  }
   memcpy(tls->replay[free_slot].digest, digest, sizeof(digest));
   tls->replay[free_slot].expires = expires;
-  return 0;
+out:
+  pthread_mutex_unlock(&tls->replay_lock);
+  return rc;
 }
 
 int zq_tls_server_enable_early_data(zq_tls_server *tls) {
@@ -121,6 +133,7 @@ int zq_tls_server_enable_early_data(zq_tls_server *tls) {
     tls->replay = NULL;
     return zq_error(ZQUIC_ERR_TLS, "anti-replay: %s", gnutls_strerror(rc));
   }
+  pthread_mutex_init(&tls->replay_lock, NULL);
   gnutls_anti_replay_set_add_function(tls->anti_replay, anti_replay_add);
   gnutls_anti_replay_set_ptr(tls->anti_replay, tls);
   return ZQUIC_OK;

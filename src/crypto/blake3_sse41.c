@@ -110,34 +110,87 @@ static inline __attribute__((always_inline)) void load_transposed(__m128i m[16],
   }
 }
 
-/* One G on four inputs at once, with literal message indices via ZQ_B3_ROUNDS (why: see the
- * AVX-512 file). */
-#define G(a, b, c, d, x, y)                         \
-  do {                                              \
-    a = _mm_add_epi32(_mm_add_epi32(a, x), b);      \
-    d = rot16(_mm_xor_si128(d, a));                 \
-    c = _mm_add_epi32(c, d);                        \
-    b = rot12(_mm_xor_si128(b, c));                 \
-    a = _mm_add_epi32(_mm_add_epi32(a, y), b);      \
-    d = rot8(_mm_xor_si128(d, a));                  \
-    c = _mm_add_epi32(c, d);                        \
-    b = rot7(_mm_xor_si128(b, c));                  \
-  } while (0)
+/* The rounds as inline assembly, for the reason given in the AVX2 file: the 16 state words need
+ * all 16 xmm registers, and GCC kept the shuffle masks in registers too and spilled state
+ * vectors on the critical path. Here the state is pinned to xmm0-15, masks and message words are
+ * (16-byte aligned) memory operands, and one `c` word is parked in a stack slot while its register
+ * serves as the rotations' temporary. Legacy SSE encodings (two operands, the destination
+ * last in AT&T syntax), since this path must run on CPUs without AVX. */
+#define R(x) "%%" #x
+#define MSG(s) #s "*16(%[m])" /* message word s of all four lanes */
+#define ADDM(a, s) "paddd " MSG(s) ", " R(a) "\n\t"
+#define ADD(a, b) "paddd " R(b) ", " R(a) "\n\t"
+/* c = d + the parked c (the copy is a register move, which the renamer absorbs) */
+#define ADDP(c, d) "movdqa " R(d) ", " R(c) "\n\tpaddd %[park], " R(c) "\n\t"
+#define XOR(a, b) "pxor " R(b) ", " R(a) "\n\t"
+#define SHUF(a, mask) "pshufb %[" #mask "], " R(a) "\n\t"
+#define ROT(b, r, t)                                                                            \
+  "movdqa " R(b) ", " R(t) "\n\tpsrld $" #r ", " R(t) "\n\tpslld $32-" #r ", " R(b) "\n\tpor " \
+  R(t) ", " R(b) "\n\t"
+#define PARK(c) "movdqa " R(c) ", %[park]\n\t"
 
-#define ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
-  G(v0, v4, v8, v12, m[s0], m[s1]);                                                  \
-  G(v1, v5, v9, v13, m[s2], m[s3]);                                                  \
-  G(v2, v6, v10, v14, m[s4], m[s5]);                                                 \
-  G(v3, v7, v11, v15, m[s6], m[s7]);                                                 \
-  G(v0, v5, v10, v15, m[s8], m[s9]);                                                 \
-  G(v1, v6, v11, v12, m[s10], m[s11]);                                               \
-  G(v2, v7, v8, v13, m[s12], m[s13]);                                                \
-  G(v3, v4, v9, v14, m[s14], m[s15]);
+/* Four G functions step by step together; c0 enters parked, cn leaves parked (as in AVX2). */
+#define HALF(a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, cn, x0, x1, x2, x3, \
+             y0, y1, y2, y3)                                                                    \
+  ADDM(a0, x0) ADDM(a1, x1) ADDM(a2, x2) ADDM(a3, x3)                                           \
+  ADD(a0, b0) ADD(a1, b1) ADD(a2, b2) ADD(a3, b3)                                               \
+  XOR(d0, a0) XOR(d1, a1) XOR(d2, a2) XOR(d3, a3)                                               \
+  SHUF(d0, rot16) SHUF(d1, rot16) SHUF(d2, rot16) SHUF(d3, rot16)                               \
+  ADDP(c0, d0) ADD(c1, d1) ADD(c2, d2) ADD(c3, d3)                                              \
+  XOR(b0, c0) XOR(b1, c1) XOR(b2, c2) XOR(b3, c3)                                               \
+  PARK(c0) ROT(b0, 12, c0) ROT(b1, 12, c0) ROT(b2, 12, c0) ROT(b3, 12, c0)                      \
+  ADDM(a0, y0) ADDM(a1, y1) ADDM(a2, y2) ADDM(a3, y3)                                           \
+  ADD(a0, b0) ADD(a1, b1) ADD(a2, b2) ADD(a3, b3)                                               \
+  XOR(d0, a0) XOR(d1, a1) XOR(d2, a2) XOR(d3, a3)                                               \
+  SHUF(d0, rot8) SHUF(d1, rot8) SHUF(d2, rot8) SHUF(d3, rot8)                                   \
+  ADDP(c0, d0) ADD(c1, d1) ADD(c2, d2) ADD(c3, d3)                                              \
+  XOR(b0, c0) XOR(b1, c1) XOR(b2, c2) XOR(b3, c3)                                               \
+  PARK(cn) ROT(b0, 7, cn) ROT(b1, 7, cn) ROT(b2, 7, cn) ROT(b3, 7, cn)
+
+/* State word i lives in xmm i. Columns park xmm10 for the diagonals, which park xmm8 back. */
+#define ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15)               \
+  HALF(xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13,   \
+       xmm14, xmm15, xmm10, s0, s2, s4, s6, s1, s3, s5, s7)                                       \
+  HALF(xmm0, xmm1, xmm2, xmm3, xmm5, xmm6, xmm7, xmm4, xmm10, xmm11, xmm8, xmm9, xmm15, xmm12,   \
+       xmm13, xmm14, xmm8, s8, s10, s12, s14, s9, s11, s13, s15)
+
+#define LOAD8(base, r0, r1, r2, r3, r4, r5, r6, r7)                                          \
+  "movdqa 0*16(" base "), " R(r0) "\n\tmovdqa 1*16(" base "), " R(r1) "\n\t"                 \
+  "movdqa 2*16(" base "), " R(r2) "\n\tmovdqa 3*16(" base "), " R(r3) "\n\t"                 \
+  "movdqa 4*16(" base "), " R(r4) "\n\tmovdqa 5*16(" base "), " R(r5) "\n\t"                 \
+  "movdqa 6*16(" base "), " R(r6) "\n\tmovdqa 7*16(" base "), " R(r7) "\n\t"
+
+/* h = first half of the compression of m (16 words, transposed) under h and `tail` (IV,
+ * counter, block length, flags), for all four lanes. */
+static inline __attribute__((always_inline)) void compress4(__m128i h[8], const __m128i m[16],
+                                                            const __m128i tail[8]) {
+  static const uint8_t rot16[16] __attribute__((aligned(16))) = {2,  3,  0, 1,  6,  7,  4,  5,
+                                                                 10, 11, 8, 9, 14, 15, 12, 13};
+  static const uint8_t rot8[16] __attribute__((aligned(16))) = {1, 2,  3,  0,  5,  6,  7,  4,
+                                                                9, 10, 11, 8, 13, 14, 15, 12};
+  __m128i park;
+  __asm__(LOAD8("%[h]", xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7)
+          LOAD8("%[tail]", xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15)
+          PARK(xmm8)
+          ZQ_B3_ROUNDS(ROUND)
+          "pxor %[park], %%xmm0\n\tpxor %%xmm9, %%xmm1\n\tpxor %%xmm10, %%xmm2\n\t"
+          "pxor %%xmm11, %%xmm3\n\tpxor %%xmm12, %%xmm4\n\tpxor %%xmm13, %%xmm5\n\t"
+          "pxor %%xmm14, %%xmm6\n\tpxor %%xmm15, %%xmm7\n\t"
+          "movdqa %%xmm0, 0*16(%[h])\n\tmovdqa %%xmm1, 1*16(%[h])\n\t"
+          "movdqa %%xmm2, 2*16(%[h])\n\tmovdqa %%xmm3, 3*16(%[h])\n\t"
+          "movdqa %%xmm4, 4*16(%[h])\n\tmovdqa %%xmm5, 5*16(%[h])\n\t"
+          "movdqa %%xmm6, 6*16(%[h])\n\tmovdqa %%xmm7, 7*16(%[h])"
+          : [park] "=m"(park), "+m"(*(__m128i(*)[8])h)
+          : [h] "r"(h), [m] "r"(m), [tail] "r"(tail), "m"(*(const __m128i(*)[16])m),
+            "m"(*(const __m128i(*)[8])tail), [rot16] "m"(rot16), [rot8] "m"(rot8)
+          : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+            "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
 
 static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                   uint64_t counter, bool increment_counter, uint8_t flags, uint8_t flags_start,
                   uint8_t flags_end, uint8_t *out) {
-  __m128i h[8];
+  __m128i h[8], tail[8];
   for (size_t i = 0; i < 8; i++) h[i] = _mm_set1_epi32((int)key[i]);
   uint32_t lo[4], hi[4];
   for (size_t lane = 0; lane < 4; lane++) {
@@ -145,7 +198,10 @@ static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
     lo[lane] = (uint32_t)c;
     hi[lane] = (uint32_t)(c >> 32);
   }
-  const __m128i counter_lo = LOADU(lo), counter_hi = LOADU(hi);
+  for (size_t i = 0; i < 4; i++) tail[i] = _mm_set1_epi32((int)zq_blake3_iv[i]);
+  tail[4] = LOADU(lo);
+  tail[5] = LOADU(hi);
+  tail[6] = _mm_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
   uint8_t block_flags = flags | flags_start;
   for (size_t b = 0; b < blocks; b++) {
     if (b + 1 == blocks) block_flags |= flags_end;
@@ -155,24 +211,8 @@ static void hash4(const uint8_t *const *inputs, size_t blocks, const uint32_t ke
     for (int j = 0; j < 4; j++) _mm_prefetch(next + 64 * j, _MM_HINT_T0);
     __m128i m[16];
     load_transposed(m, inputs, b * ZQ_BLAKE3_BLOCK_LEN);
-    __m128i v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6],
-            v7 = h[7];
-    __m128i v8 = _mm_set1_epi32((int)zq_blake3_iv[0]);
-    __m128i v9 = _mm_set1_epi32((int)zq_blake3_iv[1]);
-    __m128i v10 = _mm_set1_epi32((int)zq_blake3_iv[2]);
-    __m128i v11 = _mm_set1_epi32((int)zq_blake3_iv[3]);
-    __m128i v12 = counter_lo, v13 = counter_hi;
-    __m128i v14 = _mm_set1_epi32(ZQ_BLAKE3_BLOCK_LEN);
-    __m128i v15 = _mm_set1_epi32(block_flags);
-    ZQ_B3_ROUNDS(ROUND)
-    h[0] = _mm_xor_si128(v0, v8);
-    h[1] = _mm_xor_si128(v1, v9);
-    h[2] = _mm_xor_si128(v2, v10);
-    h[3] = _mm_xor_si128(v3, v11);
-    h[4] = _mm_xor_si128(v4, v12);
-    h[5] = _mm_xor_si128(v5, v13);
-    h[6] = _mm_xor_si128(v6, v14);
-    h[7] = _mm_xor_si128(v7, v15);
+    tail[7] = _mm_set1_epi32(block_flags);
+    compress4(h, m, tail);
     block_flags = flags;
   }
   transpose4(h);

@@ -15,8 +15,8 @@
 #include "grpc_internal.h"
 
 static void call_free(zq_grpc_call *call) {
-  zq_list_node *n;
-  while ((n = zq_list_pop_front(&call->messages))) free(zq_container_of(n, zq_grpc_msg, node));
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &call->messages) free(zq_container_of(n, zq_grpc_msg, node));
   free(call->current);
   zq_grpc_deframer_free(&call->deframer);
   zq_fields_clear(&call->md_out);
@@ -80,7 +80,7 @@ void zq_grpc_call_complete(zq_grpc_call *call, int status, const char *fmt, ...)
     zq_grpc_response *resp = call->resp;
     call->resp = NULL;
     call->callback(&resp->pub, call->callback_user);
-    unref_on_loop(call); /* the owner's: the callback has run */
+    call->refs--; /* the owner's: the callback has run (the loop's, below, is still held) */
   }
   unref_on_loop(call); /* the loop's */
 }
@@ -94,23 +94,21 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
     if (!call->gzip_recv) return ZQ_GRPC_INTERNAL; /* flag set without grpc-encoding */
     size_t plain_len;
     int status = zq_grpc_gunzip(msg, len, call->max_receive, &plain, &plain_len);
-    if (status) return status;
+    if (status || !plain) return status ? status : ZQ_GRPC_INTERNAL;
     msg = plain;
     len = plain_len;
   }
   call->n_messages++;
   int status = ZQ_GRPC_OK;
   if (call->mode != ZQ_CALL_STREAM) {
-    if (call->n_messages > 1) {
-      status = ZQ_GRPC_INTERNAL; /* hook_data says why */
-    } else if (plain) {
-      call->resp->pub.data = plain;
-      call->resp->pub.len = len;
-      return ZQ_GRPC_OK;
-    } else if (!(call->resp->pub.data = malloc(len ? len : 1))) {
+    /* A second message is a broken unary answer (hook_data says why), like a failed copy. */
+    uint8_t *copy = call->n_messages > 1 ? NULL : plain ? plain : malloc(len ? len : 1);
+    if (!copy) {
       status = ZQ_GRPC_INTERNAL;
     } else {
-      memcpy(call->resp->pub.data, msg, len);
+      if (copy != plain && len) memcpy(copy, msg, len);
+      plain = NULL;
+      call->resp->pub.data = copy;
       call->resp->pub.len = len;
     }
   } else {
@@ -230,14 +228,13 @@ static void hook_close(zq_h3_stream *st, void *user) {
     return;
   }
   {
-    int rc;
     if (st->early_rejected)
       zq_grpc_call_complete(call, ZQ_GRPC_UNAVAILABLE, "the server refused 0-RTT: call again");
     else if (st->reset)
       zq_grpc_call_complete(call, status_from_reset(st->reset_code),
                             "stream reset by the server (HTTP/3 error 0x%llx)",
                             (unsigned long long)st->reset_code);
-    else if ((rc = zq_conn_check_open(call->conn)) != 0)
+    else if (zq_conn_check_open(call->conn) != 0)
       zq_grpc_call_complete(call, ZQ_GRPC_UNAVAILABLE, "connection lost: %s", zquic_last_error());
     else
       zq_grpc_call_complete(call, ZQ_GRPC_INTERNAL, "stream closed without a status");

@@ -86,7 +86,8 @@ static int get_conn(zquic_grpc_channel *ch, zquic_connection **out) {
     rc = zquic_connect_async(ch->ctx, ch->target, &ch->opts, &ch->conn);
     if (rc == 0) ch->connects++;
   }
-  if (rc == 0) {
+  if (rc == 0 && !ch->conn) rc = zq_error(ZQUIC_ERR_INTERNAL, "no connection");
+  if (rc == 0 && ch->conn) {
     bool taken = zq_ctx_enter(ch->ctx);
     ch->conn->refs++;
     zq_ctx_leave(ch->ctx, taken);
@@ -110,9 +111,9 @@ ZQUIC_API int zquic_grpc_channel_call(zquic_grpc_channel *ch, const char *method
   if (!ch) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL channel");
   if (zq_on_loop_thread(ch->ctx))
     return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_grpc_channel_call would block the loop thread");
-  zquic_connection *conn;
+  zquic_connection *conn = NULL;
   int rc = get_conn(ch, &conn);
-  if (rc) return rc;
+  if (rc || !conn) return rc ? rc : ZQUIC_ERR_INTERNAL;
   rc = zquic_grpc_call(conn, method, request, len, opts, out);
   put_conn(conn);
   return rc;
@@ -123,9 +124,9 @@ ZQUIC_API int zquic_grpc_channel_call_async(zquic_grpc_channel *ch, const char *
                                             const zquic_grpc_call_options *opts,
                                             zquic_grpc_callback done, void *user) {
   if (!ch) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL channel");
-  zquic_connection *conn;
+  zquic_connection *conn = NULL;
   int rc = get_conn(ch, &conn);
-  if (rc) return rc;
+  if (rc || !conn) return rc ? rc : ZQUIC_ERR_INTERNAL;
   rc = zquic_grpc_call_async(conn, method, request, len, opts, done, user);
   put_conn(conn);
   return rc;
@@ -136,9 +137,9 @@ ZQUIC_API int zquic_grpc_channel_stream_start(zquic_grpc_channel *ch, const char
                                               zquic_grpc_stream **out) {
   if (out) *out = NULL;
   if (!ch) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL channel");
-  zquic_connection *conn;
+  zquic_connection *conn = NULL;
   int rc = get_conn(ch, &conn);
-  if (rc) return rc;
+  if (rc || !conn) return rc ? rc : ZQUIC_ERR_INTERNAL;
   rc = zquic_grpc_stream_start(conn, method, opts, out);
   put_conn(conn);
   return rc;

@@ -44,7 +44,7 @@ static char *method_path(const char *method) {
   char *path = malloc(strlen(p) + 2);
   if (path) {
     path[0] = '/';
-    strcpy(path + 1, p);
+    memcpy(path + 1, p, strlen(p) + 1);
   }
   return path;
 }
@@ -97,9 +97,9 @@ static int check_conn(zquic_connection *conn) {
 /* Create, queue the request and start a unary call. Lock held. */
 static int start_unary(zquic_connection *conn, const char *method, const void *request, size_t len,
                        const zquic_grpc_call_options *opts, zq_call_mode mode, zq_grpc_call **out) {
-  zq_grpc_call *call;
+  zq_grpc_call *call = NULL;
   int rc = zq_grpc_call_new(conn, method, opts, mode, &call);
-  if (rc) return rc;
+  if (rc || !call) return rc ? rc : ZQUIC_ERR_INTERNAL;
   rc = zq_grpc_call_queue_message(call, request, len);
   if (rc == 0) {
     call->half_closed = true;
@@ -161,7 +161,7 @@ ZQUIC_API int zquic_grpc_call_async(zquic_connection *conn, const char *method,
   bool taken = zq_ctx_enter(ctx);
   zq_grpc_call *call = NULL;
   rc = zq_grpc_call_new(conn, method, opts, ZQ_CALL_ASYNC, &call);
-  if (rc == 0) {
+  if (rc == 0 && call) {
     call->callback = done;
     call->callback_user = user;
     rc = zq_grpc_call_queue_message(call, request, len);
@@ -190,6 +190,7 @@ ZQUIC_API int zquic_grpc_stream_start(zquic_connection *conn, const char *method
   bool taken = zq_ctx_enter(ctx);
   zq_grpc_call *call = NULL;
   rc = zq_grpc_call_new(conn, method, opts, ZQ_CALL_STREAM, &call);
+  if (rc == 0 && !call) rc = ZQUIC_ERR_INTERNAL;
   if (rc == 0 && (rc = zq_grpc_call_start(call)) != 0) {
     call->refs = 1;
     zq_grpc_call_release(call);

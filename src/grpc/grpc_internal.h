@@ -132,7 +132,7 @@ struct zquic_grpc_server {
   zquic_context *ctx;
   zquic_h3_handler_config h3;       /* what zquic_server_config.h3 points at */
   zquic_h3_handler_config fallback; /* non-gRPC requests */
-  bool has_fallback, health;
+  bool has_fallback, health, compress;
   zquic_grpc_method default_method; /* the config's handler, as a unary method */
   uint32_t max_receive;
   zq_grpc_route *routes;
@@ -153,7 +153,7 @@ struct zquic_grpc_server_call {
   char *path;
   zq_grpc_md md_in;
   zq_grpc_deframer deframer;
-  bool gzip_in;
+  bool gzip_in, gzip_out;       /* request messages may be / reply messages are gzip */
   uint8_t *request;            /* unary: the one request message */
   size_t request_len, n_messages;
   bool app_holds, finished, cancelled, headers_sent;

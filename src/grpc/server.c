@@ -112,6 +112,8 @@ static void on_request(zquic_h3_exchange *ex, void *user) {
   }
   st->service = call;
   arm_deadline(call, zq_fields_get(&st->headers, "grpc-timeout"));
+  const char *accept = zq_fields_get(&st->headers, "grpc-accept-encoding");
+  call->gzip_out = srv->compress && accept && strstr(accept, "gzip");
   const char *enc = zq_fields_get(&st->headers, "grpc-encoding");
   if (enc && !strcmp(enc, "gzip")) call->gzip_in = true;
   else if (enc && strcmp(enc, "identity") != 0) {
@@ -136,7 +138,7 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
     if (!call->gzip_in) return ZQ_GRPC_INTERNAL; /* flag set without grpc-encoding */
     size_t plain_len;
     int status = zq_grpc_gunzip(msg, len, call->srv->max_receive, &plain, &plain_len);
-    if (status) return status;
+    if (status || !plain) return status ? status : ZQ_GRPC_INTERNAL;
     msg = plain;
     len = plain_len;
   }
@@ -152,7 +154,7 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
     call->request_len = len;
     plain = NULL;
   } else if ((call->request = malloc(len ? len : 1)) != NULL) {
-    memcpy(call->request, msg, len);
+    if (len) memcpy(call->request, msg, len);
     call->request_len = len;
   } else {
     status = ZQ_GRPC_INTERNAL;
@@ -262,6 +264,7 @@ ZQUIC_API int zquic_grpc_server_create(zquic_context *ctx, const zquic_grpc_serv
   srv->ctx = ctx;
   srv->max_receive = c.max_receive_message ? c.max_receive_message : ZQ_GRPC_DEFAULT_MAX_MESSAGE;
   srv->health = c.health != 0;
+  srv->compress = c.compress != 0;
   zquic_grpc_method_init(&srv->default_method);
   srv->default_method.on_call = c.handler;
   srv->default_method.user = c.user;

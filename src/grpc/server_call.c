@@ -48,6 +48,7 @@ static int send_headers(zquic_grpc_server_call *call) {
   size_t n = 0;
   h[n++] = (zquic_h3_header){"content-type", "application/grpc"};
   h[n++] = (zquic_h3_header){"grpc-accept-encoding", zq_grpc_accept_encoding};
+  if (call->gzip_out) h[n++] = (zquic_h3_header){"grpc-encoding", "gzip"};
   for (size_t i = 0; i < call->md_headers.count; i++)
     h[n++] = (zquic_h3_header){call->md_headers.names[i], call->md_headers.values[i]};
   int rc = zq_h3_respond_open(call->st, 200, h, n);
@@ -178,7 +179,7 @@ ZQUIC_API int zquic_grpc_server_call_send(zquic_grpc_server_call *call, const vo
     if ((rc = send_headers(call)) != 0) break;
     zq_h3_stream *st = call->st;
     if (st->tx.len - st->tx_given < ZQ_GRPC_SEND_WINDOW) {
-      rc = zq_grpc_frame_append(&st->tx, msg, len, false);
+      rc = zq_grpc_frame_append(&st->tx, msg, len, call->gzip_out);
       zq_h3_stream_resume(st);
       break;
     }
@@ -201,7 +202,8 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
                                             const zquic_grpc_metadata *trailers, size_t n) {
   if (!call) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL call");
   if (status < 0 || status > 99) status = ZQ_GRPC_UNKNOWN;
-  bool taken = zq_ctx_enter(call->ctx);
+  zquic_context *ctx = call->ctx; /* the call may be gone before the lock is let go */
+  bool taken = zq_ctx_enter(ctx);
   int rc = ZQUIC_OK;
   if (!call->app_holds) {
     rc = zq_error(ZQUIC_ERR_STATE, "call already finished");
@@ -211,7 +213,7 @@ ZQUIC_API int zquic_grpc_server_call_finish(zquic_grpc_server_call *call, int st
     call->app_holds = false;
     zq_grpc_server_call_unref(call); /* the application's: the handle is invalid from here */
   }
-  zq_ctx_leave(call->ctx, taken);
+  zq_ctx_leave(ctx, taken);
   return rc;
 }
 

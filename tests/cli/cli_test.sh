@@ -125,6 +125,7 @@ pass "drain on SIGTERM"
 # --- config files: --check accepts a good one, names file and line of a bad one ---
 cat >"$WORK/good.cfg" <<CFG
 listen = "127.0.0.1:0";
+workers = 2;
 quic = { idle_timeout_ms = 10000; cc = "bbr"; retry = true; };
 CFG
 printf 'listen = "127.0.0.1:0";\nquic = { idle_timeout = 5; };\n' >"$WORK/bad.cfg"
@@ -133,4 +134,18 @@ grep -q "configuration OK" "$WORK/out" || fail "--check printed no OK"
 expect_exit 2 "bad config" "$ZQUIC" node --config "$WORK/bad.cfg" --check
 grep -q 'bad.cfg:2: unknown setting "quic.idle_timeout"' "$WORK/err" || fail "bad config message: $(cat "$WORK/err")"
 expect_exit 2 "missing config" "$ZQUIC" node --config "$WORK/none.cfg" --check
+printf 'workers = 65;\n' >"$WORK/many.cfg"
+expect_exit 2 "65 workers" "$ZQUIC" node --config "$WORK/many.cfg" --check
+grep -q 'many.cfg:1: workers must be an integer from 1 to 64' "$WORK/err" || fail "workers message: $(cat "$WORK/err")"
+# The good file's node runs on two loop threads and answers.
+rm -f "$WORK/node.port"
+"$ZQUIC" node --config "$WORK/good.cfg" --state-dir "$state" --port-file "$WORK/node.port" \
+  >/dev/null 2>"$WORK/node2.err" &
+PIDS+=($!)
+wait_for_file "$WORK/node.port"
+grep -q "2 loop threads" "$WORK/node2.err" || fail "node did not start 2 workers: $(cat "$WORK/node2.err")"
+for i in 1 2 3 4; do
+  "$ZQUIC" get --ca "$state/cert.pem" "https://localhost:$(cat "$WORK/node.port")/" | grep -q "zquic node" ||
+    fail "node with 2 workers did not answer"
+done
 pass "config files"

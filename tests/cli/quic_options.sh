@@ -61,6 +61,28 @@ same_bytes "$WORK/www/big.bin" "$WORK/dl/e" "v2 from gtlsserver"
 expect "version=2"
 pass "zquic get -> gtlsserver: resumption, 0-RTT, v2"
 
+# Two worker loops on one port: each new client port may land on either worker, and every worker
+# validates the others' Retry tokens and resumes the others' session tickets (one shared key,
+# one replay table), so 0-RTT keeps working whichever worker a connection reaches.
+pf=$WORK/workers.port
+"$ZQUIC" serve --listen 127.0.0.1:0 --port-file "$pf" --cert "$CERTS/server-chain.pem" \
+  --key "$CERTS/server.key" --workers 2 --retry --0rtt "$WORK/www" >"$WORK/workers.out" 2>&1 &
+PIDS+=($!)
+wait_for_file "$pf"
+wurl=https://localhost:$(cat "$pf")
+get -v --session "$WORK/s3" -o "$WORK/dl/w0" "$wurl/big.bin" 2>"$WORK/err"
+same_bytes "$WORK/www/big.bin" "$WORK/dl/w0" "download from 2 workers"
+expect "retry=yes"
+for i in 1 2 3 4 5 6; do
+  get -v --session "$WORK/s3" --0rtt -o "$WORK/dl/w$i" "$wurl/big.bin" 2>"$WORK/err"
+  same_bytes "$WORK/www/big.bin" "$WORK/dl/w$i" "0-RTT download $i from 2 workers"
+  expect "resumed=yes"; expect "early-data=accepted"
+done
+gtlsclient -q --exit-on-all-streams-close --download="$WORK/dl" 127.0.0.1 "$(cat "$pf")" \
+  "$wurl/big.bin" "$wurl/index.html" >"$WORK/gc.log" 2>&1 || { cat "$WORK/gc.log"; fail "gtlsclient -> 2 workers"; }
+same_bytes "$WORK/www/big.bin" "$WORK/dl/big.bin" "gtlsclient -> zquic serve --workers 2"
+pass "zquic serve --workers 2: Retry, resumption and 0-RTT across workers"
+
 # Bad values are usage errors with a message, not crashes.
 set +e
 "$ZQUIC" get --quic-version 3 "$url/" 2>"$WORK/err"; [ $? = 2 ] || fail "--quic-version 3 accepted"
@@ -68,4 +90,7 @@ set +e
 "$ZQUIC" get --ca "$CERTS/ca.pem" --ciphers TLS_NULL "$url/" 2>"$WORK/err"; rc=$?
 set -e
 [ "$rc" = 1 ] && grep -q "unknown TLS 1.3 cipher suite" "$WORK/err" || fail "bad cipher: $(cat "$WORK/err")"
+for n in 0 65 two; do
+  expect_exit 2 "serve --workers $n" "$ZQUIC" serve --workers "$n" "$WORK/www"
+done
 pass "bad QUIC option values"

@@ -9,6 +9,8 @@
 #   rebind          NAT rebinding mid-download and mid-upload: the server must follow the client to
 #                   its new port (ngtcp2 validates the new path; the old port is dead), and see
 #                   later requests as coming from there
+#   rebind-workers  the rebinding download against `zquic serve --workers 2`: the new port may hash
+#                   to the other worker's socket, the BPF program steers it back by connection ID
 #   corrupt         2% of datagrams get a bit flipped: discarded without harm, the server serves on
 #   interop-gtlsserver  zquic get <- ngtcp2's gtlsserver through loss + reordering
 #   interop-gtlsclient  ngtcp2's gtlsclient -> zquic serve through loss + reordering
@@ -113,6 +115,17 @@ rebind)
   grep -q "NAT rebinding: upstream source" "$RELAY_ERR" || fail "the relay never rebound (upload)"
   stop_relay
   expect_stat_positive down other "rebind (upload)"
+  ;;
+rebind-workers)
+  make_file "$WORK/www/big.bin" $((MIB << 20))
+  start_zquic_serve "$WORK/www" --workers 2
+  for seed in 14 20 21; do # three rebindings: each new port lands on either socket
+    start_relay "$ZQ_PORT" -down-rate 50mbit -rebind-after 1s -seed "$seed"
+    get_through_relay "download across a NAT rebinding, 2 workers (seed $seed)" 60
+    grep -q "NAT rebinding: upstream source" "$RELAY_ERR" || fail "the relay never rebound"
+    stop_relay
+    expect_stat_positive down other "rebind-workers"
+  done
   ;;
 corrupt)
   make_file "$WORK/www/big.bin" $((MIB << 20))

@@ -166,6 +166,7 @@ static int setup(void **state) {
   zquic_grpc_server_config_init(&gcfg);
   gcfg.max_receive_message = 3u << 20;
   gcfg.fallback = &plain;
+  gcfg.compress = 1; /* our client accepts gzip: every reply here is compressed */
   if (zquic_grpc_server_create(sctx, &gcfg, &grpc) != ZQUIC_OK) return -1;
   reg("/test.Echo/Echo", echo, ZQUIC_GRPC_METHOD_UNARY, NULL, NULL, NULL);
   reg("/test.Echo/Fail", fail_method, ZQUIC_GRPC_METHOD_UNARY, NULL, NULL, NULL);
@@ -466,6 +467,25 @@ static void test_malformed_requests(void **state) {
   /* a well-formed one still works on the same connection */
   const uint8_t ok[] = {0, 0, 0, 0, 2, 'o', 'k'};
   assert_int_equal(raw_grpc("application/grpc", ok, sizeof(ok)), ZQUIC_GRPC_OK);
+  /* a client that accepts gzip gets compressed replies from this server */
+  {
+    zquic_h3_header h[] = {{"content-type", "application/grpc"}, {"te", "trailers"},
+                           {"grpc-accept-encoding", "gzip"}};
+    zquic_h3_request *req;
+    ASSERT_OK(zquic_h3_request_start(conn, "POST", "/test.Echo/Echo", NULL, h, 3, 0, &req));
+    ASSERT_OK(zquic_h3_request_send(req, ok, sizeof(ok), 1, 5000));
+    int st;
+    ASSERT_OK(zquic_h3_response_wait(req, 5000, &st));
+    const char *enc = zquic_h3_response_header_get(req, "grpc-encoding");
+    assert_non_null(enc);
+    assert_string_equal(enc, "gzip");
+    uint8_t buf[256];
+    size_t got = 0;
+    ASSERT_OK(zquic_h3_response_read(req, buf, sizeof(buf), 5000, &got));
+    assert_true(got > 5);
+    assert_int_equal(buf[0], 1); /* the compressed flag */
+    zquic_h3_request_free(req);
+  }
   /* not gRPC: the fallback handler answers */
   zquic_h3_request *req;
   ASSERT_OK(zquic_h3_request_start(conn, "GET", "/", NULL, NULL, 0, 1, &req));

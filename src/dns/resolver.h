@@ -1,0 +1,32 @@
+/*
+ * resolver.h — the DoQ server's resolution chain (resolver.c) and the objects it reads: cache,
+ * zones, ZNS registry. The chain runs on the loop thread under the context lock; reloads build
+ * new zone and registry objects off the lock and swap the pointers under it.
+ */
+#ifndef ZQ_DNS_RESOLVER_H
+#define ZQ_DNS_RESOLVER_H
+
+#include "cache.h"
+#include "doq.h"
+#include "message.h"
+#include "zns.h"
+#include "zone.h"
+
+typedef struct zq_resolver_stats {
+  uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
+  uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
+} zq_resolver_stats;
+
+typedef struct zq_resolver {
+  zq_dns_cache *cache;
+  zq_dns_zones *zones;     /* NULL = none */
+  zq_zns_registry *zns;    /* NULL = none */
+  uint64_t zns_rejected;   /* entries skipped at the last load */
+  zq_resolver_stats stats;
+} zq_resolver;
+
+/* zq_doq_handler callbacks; `user` is the zq_resolver. */
+void zq_resolver_on_query(zq_doq_query *q, const uint8_t *msg, size_t len, bool early, void *user);
+void zq_resolver_on_cancel(zq_doq_query *q, void *user);
+
+#endif
