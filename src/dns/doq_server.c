@@ -186,11 +186,14 @@ static const zq_stream_service doq_service = {on_stream, on_data, on_closed, NUL
 static void on_timer(uv_timer_t *t) {
   zq_doq_server *srv = t->data;
   pthread_mutex_lock(&srv->ctx->lock);
-  uint64_t now = zq_now_ns();
+  uint64_t now = zq_now_ns(), next = 0;
   zq_list_node *n, *tmp;
   zq_list_for_each_safe(n, tmp, &srv->waiting_fin) {
     zq_doq_query *q = zq_container_of(n, zq_doq_query, node);
-    if (q->fin_deadline_ns > now) continue;
+    if (q->fin_deadline_ns > now) {
+      if (!next || q->fin_deadline_ns < next) next = q->fin_deadline_ns;
+      continue;
+    }
     srv->stats.no_fin_resets++;
     zquic_stream *s = q->s;
     if (s && s->conn->qc) {
@@ -200,7 +203,7 @@ static void on_timer(uv_timer_t *t) {
     release_stream(q);
     query_free(q);
   }
-  arm_timer(srv);
+  if (next) uv_timer_start(&srv->timer, on_timer, (next - now) / 1000000 + 1, 0);
   zq_ctx_flush_dirty(srv->ctx);
   pthread_mutex_unlock(&srv->ctx->lock);
 }
