@@ -73,7 +73,7 @@ static int append_option(ldns_pkt *answer, uint16_t code, const uint8_t *data, s
 }
 
 int zq_dns_answer_add_ede(ldns_pkt *answer, uint16_t info_code, const char *text) {
-  size_t tlen = text ? strlen(text) : 0;
+  size_t tlen = text ? strnlen(text, EDE_TEXT_MAX + 1) : 0;
   if (tlen > EDE_TEXT_MAX) return ZQUIC_ERR_INVALID_ARGUMENT;
   uint8_t buf[2 + EDE_TEXT_MAX];
   buf[0] = (uint8_t)(info_code >> 8);

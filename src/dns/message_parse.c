@@ -132,9 +132,18 @@ static bool meta_type_notimp(uint16_t t) {
          t == LDNS_RR_TYPE_MAILB;
 }
 
-static int answer_with(zq_dns_query *q, int rcode) {
-  q->rcode = rcode;
-  return ZQ_DNS_PARSE_ANSWER;
+/* The rcode a server answers with at once, in RFC order of precedence (NOERROR: none). */
+static int verdict(const zq_dns_query *q, bool formerr, unsigned qdcount) {
+  if (formerr) return ZQ_DNS_RCODE_FORMERR;
+  if (q->has_edns && q->edns_version != 0) return ZQ_DNS_RCODE_BADVERS;
+  if (q->opcode != LDNS_PACKET_QUERY) return ZQ_DNS_RCODE_NOTIMP;
+  if (qdcount != 1 || q->qtype == 0 || q->qtype == LDNS_RR_TYPE_OPT) return ZQ_DNS_RCODE_FORMERR;
+  if (meta_type_notimp(q->qtype)) return ZQ_DNS_RCODE_NOTIMP;
+  /* No zone transfers from this server, and only the Internet class. */
+  if (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR) return ZQ_DNS_RCODE_REFUSED;
+  if (q->qclass != LDNS_RR_CLASS_IN && q->qclass != LDNS_RR_CLASS_ANY)
+    return ZQ_DNS_RCODE_REFUSED;
+  return ZQ_DNS_RCODE_NOERROR;
 }
 
 int zq_dns_parse_query(const uint8_t *wire, size_t len, zq_dns_query *out) {
@@ -185,21 +194,8 @@ int zq_dns_parse_query(const uint8_t *wire, size_t len, zq_dns_query *out) {
     }
   }
 
-  int result = ZQ_DNS_PARSE_OK;
-  if (qr || malformed)
-    result = answer_with(out, ZQ_DNS_RCODE_FORMERR);
-  else if (out->has_edns && out->edns_version != 0)
-    result = answer_with(out, ZQ_DNS_RCODE_BADVERS);
-  else if (out->opcode != LDNS_PACKET_QUERY)
-    result = answer_with(out, ZQ_DNS_RCODE_NOTIMP);
-  else if (qdcount != 1 || out->qtype == 0 || out->qtype == LDNS_RR_TYPE_OPT)
-    result = answer_with(out, ZQ_DNS_RCODE_FORMERR);
-  else if (meta_type_notimp(out->qtype))
-    result = answer_with(out, ZQ_DNS_RCODE_NOTIMP);
-  else if (out->qtype == LDNS_RR_TYPE_AXFR || out->qtype == LDNS_RR_TYPE_IXFR)
-    result = answer_with(out, ZQ_DNS_RCODE_REFUSED); /* no zone transfers from this server */
-  else if (out->qclass != LDNS_RR_CLASS_IN && out->qclass != LDNS_RR_CLASS_ANY)
-    result = answer_with(out, ZQ_DNS_RCODE_REFUSED);
+  out->rcode = verdict(out, qr || malformed, qdcount);
+  int result = out->rcode == ZQ_DNS_RCODE_NOERROR ? ZQ_DNS_PARSE_OK : ZQ_DNS_PARSE_ANSWER;
   if (result != ZQ_DNS_PARSE_OK && out->pkt) {
     ldns_pkt_free(out->pkt); /* only queries the chain will answer keep the parsed message */
     out->pkt = NULL;

@@ -159,7 +159,7 @@ int zq_dns_zone_load_fp(FILE *fp, const char *name, const char *origin_or_null,
     char *abs = malloc(l + 2);
     if (!abs) return ZQUIC_ERR_NO_MEMORY;
     memcpy(abs, origin_or_null, l + 1);
-    if (l == 0 || abs[l - 1] != '.') strcpy(abs + l, ".");
+    if (l == 0 || abs[l - 1] != '.') memcpy(abs + l, ".", 2);
     origin = ldns_dname_new_frm_str(abs);
     free(abs);
     if (!origin)
@@ -205,7 +205,7 @@ int zq_dns_zone_load_fp(FILE *fp, const char *name, const char *origin_or_null,
   if (!z->origin) goto nomem;
   ldns_dname2canonical(z->origin);
   qsort(recs, n, sizeof(*recs), cmp_loaded);
-  z->rrs = malloc(n * sizeof(*z->rrs));
+  z->rrs = calloc(n, sizeof(ldns_rr *));
   if (!z->rrs) goto nomem;
   for (size_t i = 0; i < n; i++) {
     z->rrs[i] = recs[i].rr;

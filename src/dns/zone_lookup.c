@@ -260,7 +260,7 @@ int zq_dns_zones_add(zq_dns_zones *s, zq_dns_zone *z) {
     if (ldns_dname_compare(s->z[i]->origin, z->origin) == 0) return ZQUIC_ERR_STATE;
   if (s->n == s->cap) {
     size_t nc = s->cap ? s->cap * 2 : 4;
-    zq_dns_zone **g = realloc(s->z, nc * sizeof(*g));
+    zq_dns_zone **g = reallocarray(s->z, nc, sizeof(zq_dns_zone *));
     if (!g) return ZQUIC_ERR_NO_MEMORY;
     s->z = g;
     s->cap = nc;
