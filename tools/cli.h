@@ -28,6 +28,10 @@ void cli_zerror(const char *cmd, const char *what, int rc);
 /* Log to stderr with a timestamp when `level` <= the current level (0 error .. 3 debug). */
 void cli_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_log_level(const char *text); /* -1 when unknown */
+/* Load modes (cli_latency.c): a monotonic clock in ms, and the one latency line they print
+ * ("latency ms: min .. mean .. p50 .. p90 .. p99 .. max ..", nearest-rank); sorts ms[]. */
+double cli_mono_ms(void);
+void cli_print_latency(double *ms, long n);
 extern int cli_log_level;
 
 int cmd_serve(int argc, char **argv);

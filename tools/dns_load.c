@@ -8,7 +8,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -27,12 +26,6 @@ typedef struct worker_arg {
   int index;
 } worker_arg;
 
-static double mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void *worker(void *arg) {
   worker_arg *w = arg;
   load_run *run = w->run;
@@ -41,10 +34,10 @@ static void *worker(void *arg) {
   for (;;) {
     long i = atomic_fetch_add(&run->next, 1);
     if (i >= p->queries) break;
-    double t0 = mono_ms();
+    double t0 = cli_mono_ms();
     zquic_dns_response *r = NULL;
     int rc = zquic_dns_query_ex(conn, p->name, p->type, p->query_options, &r);
-    run->latency_ms[i] = mono_ms() - t0;
+    run->latency_ms[i] = cli_mono_ms() - t0;
     if (rc == ZQUIC_OK) {
       atomic_fetch_add(&run->ok, 1);
     } else {
@@ -56,11 +49,6 @@ static void *worker(void *arg) {
     zquic_dns_response_free(r);
   }
   return NULL;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 int dns_load_run(const dns_load_params *p) {
@@ -84,21 +72,18 @@ int dns_load_run(const dns_load_params *p) {
       goto out;
     }
   }
-  double t0 = mono_ms();
+  double t0 = cli_mono_ms();
   for (; started < p->concurrency; started++) {
     args[started] = (worker_arg){&run, started};
     if (pthread_create(&threads[started], NULL, worker, &args[started]) != 0) break;
   }
   for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
-  double secs = (mono_ms() - t0) / 1e3;
-  qsort(run.latency_ms, (size_t)p->queries, sizeof(double), cmp_double);
+  double secs = (cli_mono_ms() - t0) / 1e3;
   long n = p->queries;
   printf("queries: %ld ok, %ld failed, in %.3f s, %d in flight on %d connection%s\n",
          (long)run.ok, (long)run.failed, secs, started, p->conns, p->conns == 1 ? "" : "s");
   printf("rate: %.0f queries/s\n", (double)n / secs);
-  printf("latency ms: min %.3f p50 %.3f p99 %.3f max %.3f\n", run.latency_ms[0],
-         run.latency_ms[(size_t)((double)(n - 1) * 0.50)],
-         run.latency_ms[(size_t)((double)(n - 1) * 0.99)], run.latency_ms[n - 1]);
+  cli_print_latency(run.latency_ms, n);
   if (run.failed) printf("first error: %s\n", run.first_error);
   code = run.failed ? EXIT_FAIL : EXIT_OK;
 out:

@@ -39,7 +39,7 @@ measure() {
     [ "$mode" = many ] && extra=(-c 50 --conns 50)
     out=$("$ZQUIC" dns query --ca "$CERTS/ca.pem" -n "$n" "${extra[@]}" "@localhost:$port" \
       example.test A) || { echo "bench: zquic dns query failed: $out" >&2; exit 1; }
-    awk '/^rate:/ {r=$2} /^latency ms:/ {p50=$6; p99=$8} END {print r, p50, p99}' <<<"$out"
+    awk '/^rate:/ {r=$2} /^latency ms:/ {for (i = 3; i < NF; i++) {if ($i == "p50") p50 = $(i+1); if ($i == "p99") p99 = $(i+1)}} END {print r, p50, p99}' <<<"$out"
   else
     local extra=(-c 50)
     [ "$mode" = many ] && extra=(-c 50 -conns 50)
