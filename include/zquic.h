@@ -1055,8 +1055,9 @@ ZQUIC_API void zquic_dns_client_free(zquic_dns_client *client);
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
  * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
- * entries: docs/ZNS.md); anything else is REFUSED (Extended DNS Error 20) until upstreams are
- * configured. Nothing leaves the machine unless configured to. */
+ * entries: docs/ZNS.md), then the configured upstream resolvers (plain DNS: UDP, TCP when the
+ * answer is truncated; their answers are cached). Without upstreams anything else is REFUSED
+ * (Extended DNS Error 20). Nothing leaves the machine unless configured to. */
 typedef struct zquic_dns_server zquic_dns_server;
 
 typedef struct zquic_dns_config {
@@ -1071,6 +1072,14 @@ typedef struct zquic_dns_config {
   int enable_0rtt;               /* accept 0-RTT queries (QUERY only, others REFUSED + EDE 26) */
   int retry;                     /* validate client addresses with Retry */
   uint32_t no_fin_timeout_ms;    /* a whole query whose FIN is this late is reset; default 2000 */
+  /* Upstream resolvers for names no local link knows: "IP", "IP:PORT" or "[IPv6]:PORT" (port 53
+   * by default; IP addresses only, at most 16), tried in turn, each for upstream_timeout_ms
+   * (default 2000): a query whose upstreams all fail gets SERVFAIL with Extended DNS Error 22
+   * (no answer in time) or 23 (unreachable, or unusable answers) after at most
+   * upstream_timeout_ms x n_upstreams. None by default. */
+  const char *const *upstreams;
+  size_t n_upstreams;
+  uint32_t upstream_timeout_ms;
 } zquic_dns_config;
 
 ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
@@ -1089,6 +1098,9 @@ typedef struct zquic_dns_stats {
   uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
   uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
   uint64_t zns_entries, zns_rejected; /* in the registry now; skipped at the last (re)load */
+  uint64_t forwarded;         /* queries sent to the upstream resolvers */
+  uint64_t upstream_failures; /* of those, answered SERVFAIL because no upstream could answer */
+  uint64_t upstream_tcp;      /* truncated UDP answers asked again over TCP */
 } zquic_dns_stats;
 
 ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);

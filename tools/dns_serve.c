@@ -12,17 +12,21 @@
 #include "cli.h"
 
 #define MAX_ZONES 64
+#define MAX_UPSTREAMS 16
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: zquic dns serve [--listen ADDR:PORT] --cert FILE --key FILE [--zone FILE]...\n"
           "                       [--zns-registry FILE] [--port-file FILE] [--0rtt] [--retry]\n"
+          "                       [--upstream ADDR[:PORT]]... [--upstream-timeout MS]\n"
           "\n"
-          "Serve DNS over QUIC (RFC 9250, ALPN doq). Queries are answered from the local\n"
-          "zones (RFC 1035 master files), then the ZNS registry (.zns and .ghost names,\n"
-          "signed entries: docs/ZNS.md); anything else is REFUSED: no query is forwarded\n"
-          "off the machine. SIGHUP re-reads the zones and the registry (a file that does\n"
-          "not load is reported and the old data keeps serving); SIGINT/SIGTERM stop.\n"
+          "Serve DNS over QUIC (RFC 9250, ALPN doq). Queries are answered from the cache,\n"
+          "the local zones (RFC 1035 master files), then the ZNS registry (.zns and .ghost\n"
+          "names, signed entries: docs/ZNS.md); anything else goes to the --upstream\n"
+          "resolvers when there are some, and is REFUSED when there are none: by default\n"
+          "no query is forwarded off the machine. SIGHUP re-reads the zones and the\n"
+          "registry (a file that does not load is reported and the old data keeps\n"
+          "serving); SIGINT/SIGTERM stop.\n"
           "\n"
           "  --listen ADDR:PORT  UDP address (default 127.0.0.1:8853; DoQ's port is 853)\n"
           "  --cert FILE --key FILE  certificate chain and private key (PEM)\n"
@@ -31,6 +35,11 @@ static void usage(FILE *out) {
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
           "  --0rtt              answer queries sent in 0-RTT (QUERY only)\n"
           "  --retry             validate client addresses with a Retry first\n"
+          "  --upstream ADDR[:PORT]  a resolver to forward other names to, plain DNS over\n"
+          "                      UDP (TCP when truncated): an IP address, port 53 by\n"
+          "                      default, IPv6 as [ADDR]:PORT (repeatable, tried in turn)\n"
+          "  --upstream-timeout MS  how long each upstream gets (default 2000); a query\n"
+          "                      no upstream answers is SERVFAIL after MS x upstreams\n"
           "  --log-level LEVEL   error, warn, info (default) or debug\n");
 }
 
@@ -43,6 +52,10 @@ static void log_stats(zquic_dns_server *srv) {
           (unsigned long long)st.zns_answers, (unsigned long long)st.refused,
           (unsigned long long)st.nxdomain, (unsigned long long)st.protocol_errors,
           (unsigned long long)st.zns_entries, (unsigned long long)st.zns_rejected);
+  cli_log(2, "dns: cache %llu hits, %llu misses; upstreams: %llu forwarded, %llu failed, %llu "
+             "over TCP", (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
+          (unsigned long long)st.forwarded, (unsigned long long)st.upstream_failures,
+          (unsigned long long)st.upstream_tcp);
 }
 
 int cli_dns_serve(int argc, char **argv) {
@@ -52,12 +65,13 @@ int cli_dns_serve(int argc, char **argv) {
     {"zns-registry", required_argument, NULL, 'r'}, {"port-file", required_argument, NULL, 'p'},
     {"0rtt", no_argument, NULL, '0'},               {"retry", no_argument, NULL, 'R'},
     {"log-level", required_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
+    {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0}};
   zquic_dns_config cfg;
   zquic_dns_config_init(&cfg);
   cfg.listen = "127.0.0.1:8853";
-  const char *zones[MAX_ZONES], *port_file = NULL;
-  size_t n_zones = 0;
+  const char *zones[MAX_ZONES], *upstreams[MAX_UPSTREAMS], *port_file = NULL;
+  size_t n_zones = 0, n_upstreams = 0;
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -73,6 +87,23 @@ int cli_dns_serve(int argc, char **argv) {
       zones[n_zones++] = optarg;
       break;
     case 'r': cfg.zns_registry = optarg; break;
+    case 'u':
+      if (n_upstreams == MAX_UPSTREAMS) {
+        cli_error("dns serve", "at most %d upstreams", MAX_UPSTREAMS);
+        return EXIT_USAGE;
+      }
+      upstreams[n_upstreams++] = optarg;
+      break;
+    case 'T': {
+      char *end = NULL;
+      unsigned long ms = strtoul(optarg, &end, 10);
+      if (!*optarg || *end || ms == 0 || ms > 60000) {
+        cli_error("dns serve", "--upstream-timeout must be 1-60000 milliseconds");
+        return EXIT_USAGE;
+      }
+      cfg.upstream_timeout_ms = (uint32_t)ms;
+      break;
+    }
     case 'p': port_file = optarg; break;
     case '0': cfg.enable_0rtt = 1; break;
     case 'R': cfg.retry = 1; break;
@@ -94,6 +125,8 @@ int cli_dns_serve(int argc, char **argv) {
   }
   cfg.zone_files = zones;
   cfg.n_zone_files = n_zones;
+  cfg.upstreams = upstreams;
+  cfg.n_upstreams = n_upstreams;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -115,8 +148,8 @@ int cli_dns_serve(int argc, char **argv) {
     if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
       cli_error("dns serve", "cannot write --port-file %s", port_file);
   }
-  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s", cfg.listen, port, n_zones,
-          cfg.zns_registry ? ", ZNS registry" : "");
+  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s, %zu upstream(s)", cfg.listen,
+          port, n_zones, cfg.zns_registry ? ", ZNS registry" : "", n_upstreams);
   log_stats(srv);
   printf("zquic dns serve: DNS over QUIC on port %d\n  try: zquic dns query --ca %s @localhost:%d "
          "NAME\n", port, cfg.cert_file, port);

@@ -27,6 +27,7 @@ ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg) {
   cfg->struct_size = sizeof(*cfg);
   cfg->cache_max_bytes = (size_t)32 << 20;
   cfg->no_fin_timeout_ms = 2000;
+  cfg->upstream_timeout_ms = 2000;
 }
 
 static void count_reject(void *user, const char *domain, const char *reason) {
@@ -78,7 +79,8 @@ static void free_strings(char **v, size_t n) {
 }
 
 static void server_free(zquic_dns_server *srv) {
-  zq_doq_server_free(srv->doq);
+  zq_doq_server_free(srv->doq); /* cancels the queries still waiting for upstreams */
+  zq_dns_forwarder_free(srv->resolver.forwarder);
   zq_dns_cache_free(srv->resolver.cache);
   zq_dns_zones_free(srv->resolver.zones);
   zq_zns_registry_free(srv->resolver.zns);
@@ -100,6 +102,8 @@ ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
   }
   if (c.n_zone_files && !c.zone_files)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "zone_files is NULL");
+  if (c.n_upstreams && !c.upstreams)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "upstreams is NULL");
   zquic_dns_server *srv = calloc(1, sizeof(*srv));
   if (!srv) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   srv->ctx = ctx;
@@ -121,6 +125,9 @@ ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
     rc = zq_error(ZQUIC_ERR_NO_MEMORY, "cannot make the cache");
   if (rc == 0)
     rc = load_data(srv, &srv->resolver.zones, &srv->resolver.zns, &srv->resolver.zns_rejected);
+  if (rc == 0 && c.n_upstreams) /* the forwarder copies the addresses */
+    rc = zq_dns_forwarder_new(ctx, c.upstreams, c.n_upstreams, c.upstream_timeout_ms,
+                              &srv->resolver.forwarder);
   zquic_server_config scfg;
   zquic_server_config_init(&scfg);
   scfg.listen = c.listen;
@@ -190,6 +197,13 @@ ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out
   s.cancelled = ds.cancelled;
   s.zns_entries = srv->resolver.zns ? zq_zns_registry_count(srv->resolver.zns) : 0;
   s.zns_rejected = srv->resolver.zns_rejected;
+  s.forwarded = r->forwarded;
+  s.upstream_failures = r->upstream_failures;
+  if (srv->resolver.forwarder) {
+    zq_dns_forwarder_stats fs;
+    zq_dns_forwarder_stats_get(srv->resolver.forwarder, &fs);
+    s.upstream_tcp = fs.tcp_fallbacks;
+  }
   zq_ctx_leave(srv->ctx, taken);
   memcpy(out, &s, out->struct_size);
   return ZQUIC_OK;

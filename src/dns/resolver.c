@@ -4,10 +4,12 @@
  *   1. the cache (answers of later links that may be reused),
  *   2. local zones (authoritative, from master files),
  *   3. the ZNS registry for .zns and .ghost names (signed entries, verified at load),
- *   4. otherwise REFUSED with Extended DNS Error 20 ("Not Authoritative"): this server forwards
+ *   4. the upstream resolvers, when configured (resolver_forward.c): the answer comes later;
+ *   5. otherwise REFUSED with Extended DNS Error 20 ("Not Authoritative"): this server forwards
  *      nowhere unless upstreams are configured, so nothing leaves the machine by default.
- * Everything here runs on the loop thread with the context lock held, and every link is a
- * lookup in memory, so an answer goes out in the same turn as its query.
+ * Everything here runs on the loop thread with the context lock held. Links 1-3 are lookups in
+ * memory, answered in the same turn as their query; a forwarded query stays pending until its
+ * upstream answer, and on_cancel forgets it when the client goes away first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +124,9 @@ static bool is_zns_name(const char *name) {
 
 static uint64_t now_ms(void) { return zq_now_ns() / 1000000; }
 
-/* The chain for a well-formed QUERY: returns the answer to send (caller frees). */
-static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q) {
+/* The chain for a well-formed QUERY: returns the answer to send (caller frees), or NULL with
+ * *forward set when the upstreams must be asked. */
+static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q, bool *forward) {
   ldns_pkt *answer = NULL;
   if (r->cache && zq_dns_cache_get(r->cache, q, now_ms(), &answer) == 0) {
     r->stats.cache_hits++;
@@ -148,6 +151,10 @@ static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q) {
     return answer;
   }
   ldns_pkt_free(answer);
+  if (r->forwarder) {
+    *forward = true;
+    return NULL;
+  }
   return zq_dns_answer_refused(q, EDE_NOT_AUTHORITATIVE, "no upstream resolver is configured");
 }
 
@@ -173,32 +180,39 @@ void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool
     zq_dns_query_clear(&q);
     return;
   }
+  bool forward = false;
   if (early && q.opcode != LDNS_PACKET_QUERY) answer = zq_dns_answer_too_early(&q);
   else if (parsed == ZQ_DNS_PARSE_ANSWER) answer = zq_dns_answer_for_parse(&q);
-  else answer = resolve(r, &q);
+  else answer = resolve(r, &q, &forward);
+  if (forward) zq_resolver_forward(r, dq, &q);
+  else zq_resolver_answer(r, dq, &q, answer);
+  zq_dns_query_clear(&q);
+}
+
+void zq_resolver_answer(zq_resolver *r, zq_doq_query *dq, const zq_dns_query *q,
+                        ldns_pkt *answer) {
   uint8_t *wire = NULL;
   size_t wire_len = 0;
-  if (!answer || zq_dns_answer_to_wire(answer, &q, &wire, &wire_len) != 0) {
+  if (!answer || zq_dns_answer_to_wire(answer, q, &wire, &wire_len) != 0) {
     ldns_pkt_free(answer);
-    answer = zq_dns_answer_servfail(&q);
-    if (!answer || zq_dns_answer_to_wire(answer, &q, &wire, &wire_len) != 0) {
+    answer = zq_dns_answer_servfail(q);
+    if (!answer || zq_dns_answer_to_wire(answer, q, &wire, &wire_len) != 0) {
       zq_doq_protocol_error(dq, "cannot build an answer"); /* out of memory: drop it */
       ldns_pkt_free(answer);
-      zq_dns_query_clear(&q);
       return;
     }
   }
   count_rcode(r, zq_dns_answer_rcode(answer));
   /* Local links answer from memory and must not outlive a reload, so only answers fetched from
-   * elsewhere (upstreams, ENS: later links) go into the cache. */
+   * elsewhere (upstreams, ENS: later links) go into the cache, and they do it themselves. */
   if (zq_doq_answer(dq, wire, wire_len) == 0) r->stats.answers++;
   free(wire);
   ldns_pkt_free(answer);
-  zq_dns_query_clear(&q);
 }
 
 void zq_resolver_on_cancel(zq_doq_query *dq, void *user) {
-  (void)dq;
   zq_resolver *r = user;
   r->stats.cancelled++;
+  zq_resolver_pending *p = zq_doq_query_get_user(dq);
+  if (p) p->cancel(p);
 }

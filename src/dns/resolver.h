@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "doq.h"
+#include "forward.h"
 #include "message.h"
 #include "zns.h"
 #include "zone.h"
@@ -15,6 +16,7 @@
 typedef struct zq_resolver_stats {
   uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
   uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
+  uint64_t forwarded, upstream_failures; /* sent to upstreams; SERVFAIL because none answered */
 } zq_resolver_stats;
 
 typedef struct zq_resolver {
@@ -23,10 +25,23 @@ typedef struct zq_resolver {
   zq_zns_registry *zns;    /* NULL = none */
   uint64_t zns_rejected;   /* entries skipped at the last load */
   zq_resolver_stats stats;
+  zq_dns_forwarder *forwarder; /* NULL = none: the rest is REFUSED */
 } zq_resolver;
+
+/* A link that answers later (forwarding) keeps its state in the DoQ query's user slot, starting
+ * with this; zq_resolver_on_cancel calls `cancel`, which must forget the query. */
+typedef struct zq_resolver_pending {
+  void (*cancel)(struct zq_resolver_pending *p);
+} zq_resolver_pending;
 
 /* zq_doq_handler callbacks; `user` is the zq_resolver. */
 void zq_resolver_on_query(zq_doq_query *q, const uint8_t *msg, size_t len, bool early, void *user);
 void zq_resolver_on_cancel(zq_doq_query *q, void *user);
+
+/* Send `answer` (taken: freed here; NULL = SERVFAIL) to q's client, counting its rcode. */
+void zq_resolver_answer(zq_resolver *r, zq_doq_query *dq, const zq_dns_query *q, ldns_pkt *answer);
+/* The last link (resolver_forward.c): ask the upstreams. Takes q's contents (q is left empty)
+ * and answers dq now or later: the answer, or SERVFAIL with an Extended DNS Error. */
+void zq_resolver_forward(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q);
 
 #endif
