@@ -1034,8 +1034,10 @@ ZQUIC_API void zquic_dns_response_free(zquic_dns_response *resp);
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
  * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
- * entries: docs/ZNS.md); anything else is REFUSED (Extended DNS Error 20) until upstreams are
- * configured. Nothing leaves the machine unless configured to. */
+ * entries: docs/ZNS.md), ENS for .eth names when an Ethereum endpoint is configured (answered
+ * asynchronously, SERVFAIL within eth_timeout_ms when the endpoint fails: docs/ENS.md); anything
+ * else is REFUSED (Extended DNS Error 20) until upstreams are configured. Nothing leaves the
+ * machine unless configured to. */
 typedef struct zquic_dns_server zquic_dns_server;
 
 typedef struct zquic_dns_config {
@@ -1050,6 +1052,13 @@ typedef struct zquic_dns_config {
   int enable_0rtt;               /* accept 0-RTT queries (QUERY only, others REFUSED + EDE 26) */
   int retry;                     /* validate client addresses with Retry */
   uint32_t no_fin_timeout_ms;    /* a whole query whose FIN is this late is reset; default 2000 */
+  /* --- ENS (.eth names through an Ethereum JSON-RPC endpoint; docs/ENS.md) --- */
+  const char *eth_rpc_url;       /* "http(s)://..." JSON-RPC endpoint; NULL (default) = no ENS:
+                                    .eth names go on down the chain like any other name */
+  const char *ens_registry;      /* ENS registry "0x..."; NULL = mainnet's
+                                    0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e */
+  uint32_t eth_timeout_ms;       /* a .eth query is answered (SERVFAIL at worst) within this;
+                                    0 = 3000 */
 } zquic_dns_config;
 
 ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
@@ -1068,6 +1077,9 @@ typedef struct zquic_dns_stats {
   uint64_t queries, answers, cache_hits, cache_misses, zone_answers, zns_answers;
   uint64_t nxdomain, refused, servfail, formerr, protocol_errors, cancelled;
   uint64_t zns_entries, zns_rejected; /* in the registry now; skipped at the last (re)load */
+  /* --- ENS --- */
+  uint64_t ens_lookups;  /* .eth queries that went to the Ethereum endpoint (cache misses) */
+  uint64_t ens_failures; /* of those, answered SERVFAIL (endpoint down, slow or lying) */
 } zquic_dns_stats;
 
 ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);

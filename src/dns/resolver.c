@@ -4,10 +4,12 @@
  *   1. the cache (answers of later links that may be reused),
  *   2. local zones (authoritative, from master files),
  *   3. the ZNS registry for .zns and .ghost names (signed entries, verified at load),
+ *   3b. ENS for .eth names when an Ethereum endpoint is configured (ens.c): the only link that
+ *      answers later, from a thread-pool lookup; the query stays pending meanwhile,
  *   4. otherwise REFUSED with Extended DNS Error 20 ("Not Authoritative"): this server forwards
  *      nowhere unless upstreams are configured, so nothing leaves the machine by default.
- * Everything here runs on the loop thread with the context lock held, and every link is a
- * lookup in memory, so an answer goes out in the same turn as its query.
+ * Everything here runs on the loop thread with the context lock held, and every link but ENS is
+ * a lookup in memory, so its answer goes out in the same turn as its query.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +124,9 @@ static bool is_zns_name(const char *name) {
 
 static uint64_t now_ms(void) { return zq_now_ns() / 1000000; }
 
-/* The chain for a well-formed QUERY: returns the answer to send (caller frees). */
-static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q) {
+/* The chain for a well-formed QUERY: returns the answer to send (caller frees), or NULL with
+ * *deferred set when a later answer was promised (ENS: q's contents were moved into the lookup). */
+static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool *deferred) {
   ldns_pkt *answer = NULL;
   if (r->cache && zq_dns_cache_get(r->cache, q, now_ms(), &answer) == 0) {
     r->stats.cache_hits++;
@@ -147,6 +150,15 @@ static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q) {
     r->stats.zns_answers++;
     return answer;
   }
+  if (r->ens) { /* .eth names; anything else goes on down the chain */
+    ldns_pkt *now = NULL;
+    int rc = zq_ens_start(r->ens, dq, q, &now);
+    if (rc != ZQUIC_ERR_NOT_FOUND) {
+      ldns_pkt_free(answer);
+      *deferred = rc == 0 && !now;
+      return rc == 0 ? now : zq_dns_answer_servfail(q);
+    }
+  }
   ldns_pkt_free(answer);
   return zq_dns_answer_refused(q, EDE_NOT_AUTHORITATIVE, "no upstream resolver is configured");
 }
@@ -157,6 +169,9 @@ static void count_rcode(zq_resolver *r, int rcode) {
   else if (rcode == LDNS_RCODE_SERVFAIL) r->stats.servfail++;
   else if (rcode == LDNS_RCODE_FORMERR) r->stats.formerr++;
 }
+
+static void send_answer(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer,
+                        bool cache);
 
 void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool early,
                           void *user) {
@@ -173,9 +188,22 @@ void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool
     zq_dns_query_clear(&q);
     return;
   }
+  bool deferred = false;
   if (early && q.opcode != LDNS_PACKET_QUERY) answer = zq_dns_answer_too_early(&q);
   else if (parsed == ZQ_DNS_PARSE_ANSWER) answer = zq_dns_answer_for_parse(&q);
-  else answer = resolve(r, &q);
+  else answer = resolve(r, dq, &q, &deferred);
+  if (deferred) { /* answered later by zq_resolver_on_ens_answer */
+    zq_dns_query_clear(&q);
+    return;
+  }
+  send_answer(r, dq, &q, answer, false);
+}
+
+/* Serialize, count and send `answer` (freed here, as is q's content); NULL means SERVFAIL. */
+static void send_answer(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q_, ldns_pkt *answer,
+                        bool cache) {
+  zq_dns_query q = *q_; /* the body below was written for a local struct */
+  memset(q_, 0, sizeof(*q_));
   uint8_t *wire = NULL;
   size_t wire_len = 0;
   if (!answer || zq_dns_answer_to_wire(answer, &q, &wire, &wire_len) != 0) {
@@ -191,6 +219,7 @@ void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool
   count_rcode(r, zq_dns_answer_rcode(answer));
   /* Local links answer from memory and must not outlive a reload, so only answers fetched from
    * elsewhere (upstreams, ENS: later links) go into the cache. */
+  if (cache && r->cache) zq_dns_cache_put(r->cache, &q, answer, now_ms());
   if (zq_doq_answer(dq, wire, wire_len) == 0) r->stats.answers++;
   free(wire);
   ldns_pkt_free(answer);
@@ -198,7 +227,11 @@ void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool
 }
 
 void zq_resolver_on_cancel(zq_doq_query *dq, void *user) {
-  (void)dq;
   zq_resolver *r = user;
   r->stats.cancelled++;
+  if (r->ens) zq_ens_cancel(r->ens, dq);
+}
+
+void zq_resolver_on_ens_answer(void *user, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer) {
+  send_answer(user, dq, q, answer, true);
 }

@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "doq.h"
+#include "ens.h"
 #include "message.h"
 #include "zns.h"
 #include "zone.h"
@@ -23,10 +24,14 @@ typedef struct zq_resolver {
   zq_zns_registry *zns;    /* NULL = none */
   uint64_t zns_rejected;   /* entries skipped at the last load */
   zq_resolver_stats stats;
+  /* ENS link (ens.c): NULL unless an Ethereum endpoint is configured. */
+  zq_ens *ens;
 } zq_resolver;
 
 /* zq_doq_handler callbacks; `user` is the zq_resolver. */
 void zq_resolver_on_query(zq_doq_query *q, const uint8_t *msg, size_t len, bool early, void *user);
 void zq_resolver_on_cancel(zq_doq_query *q, void *user);
+/* zq_ens_done_fn: an ENS lookup's answer for a query still waiting (`user` is the zq_resolver). */
+void zq_resolver_on_ens_answer(void *user, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer);
 
 #endif
