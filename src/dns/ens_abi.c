@@ -86,13 +86,13 @@ static void put_u64_word(uint8_t word[32], uint64_t v) {
 char *zq_ens_encode_text_call(const uint8_t node[32], const char *key) {
   /* (bytes32 node, string key): head = node, offset 0x40; tail = length, bytes padded to 32. */
   size_t klen = strlen(key), padded = (klen + 31) / 32 * 32;
-  size_t len = 32 * 3 + padded;
+  size_t len = (size_t)96 + padded;
   uint8_t *w = calloc(1, len);
   if (!w) return NULL;
   memcpy(w, node, 32);
   put_u64_word(w + 32, 64);
   put_u64_word(w + 64, klen);
-  memcpy(w + 96, key, klen);
+  for (size_t i = 0; i < klen; i++) w[96 + i] = (uint8_t)key[i]; /* no NUL in ABI strings */
   char *text = to_call_text("text(bytes32,string)", w, len);
   free(w);
   return text;

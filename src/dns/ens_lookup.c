@@ -141,7 +141,7 @@ static int add_txt(ldns_rr_list *list, const ldns_rdf *owner, const char *key, c
   ldns_rr *rr = ldns_rr_new();
   ldns_rdf *o = ldns_rdf_clone(owner);
   if (!s || !rr || !o) goto err;
-  memcpy(s, key, klen);
+  for (size_t i = 0; i < klen; i++) s[i] = (uint8_t)key[i]; /* no NUL in TXT strings */
   s[klen] = '=';
   memcpy(s + klen + 1, v, vlen);
   ldns_rr_set_owner(rr, o);
