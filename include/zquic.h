@@ -1030,6 +1030,27 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
 /* NULL is a no-op. */
 ZQUIC_API void zquic_dns_response_free(zquic_dns_response *resp);
 
+/* A DoQ client for one server: queries share one connection, made on first use and made again
+ * when it has closed; with connect options enable_0rtt, a reconnection resumes the last session
+ * and sends its first queries in 0-RTT (a query the server refuses early is sent again). Safe
+ * from any thread, concurrently; not on the loop thread. */
+typedef struct zquic_dns_client zquic_dns_client;
+
+/* `server` is "host:port"; `opts` (may be NULL) is copied, its ALPN is always "doq". *out is owned
+ * by the caller: zquic_dns_client_free. */
+ZQUIC_API int zquic_dns_client_create(zquic_context *ctx, const char *server,
+                                      const zquic_connect_options *opts,
+                                      zquic_dns_client **out);
+/* As zquic_dns_query_ex, on the client's connection. */
+ZQUIC_API int zquic_dns_client_query(zquic_dns_client *client, const char *name, int type,
+                                     const zquic_dns_query_options *opts,
+                                     zquic_dns_response **out);
+/* Connections made so far, and how many of them resumed a session with 0-RTT accepted. */
+ZQUIC_API unsigned zquic_dns_client_connects(const zquic_dns_client *client);
+ZQUIC_API unsigned zquic_dns_client_early_connects(const zquic_dns_client *client);
+/* Close the connection and free. NULL is a no-op. */
+ZQUIC_API void zquic_dns_client_free(zquic_dns_client *client);
+
 /* --- server ---------------------------------------------------------------------------------- */
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,

@@ -28,6 +28,10 @@ void cli_zerror(const char *cmd, const char *what, int rc);
 /* Log to stderr with a timestamp when `level` <= the current level (0 error .. 3 debug). */
 void cli_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_log_level(const char *text); /* -1 when unknown */
+/* Load modes (cli_latency.c): a monotonic clock in ms, and the one latency line they print
+ * ("latency ms: min .. mean .. p50 .. p90 .. p99 .. max ..", nearest-rank); sorts ms[]. */
+double cli_mono_ms(void);
+void cli_print_latency(double *ms, long n);
 extern int cli_log_level;
 
 int cmd_serve(int argc, char **argv);
@@ -59,6 +63,17 @@ int grpc_echo_create(zquic_context *ctx, const zquic_h3_handler_config *fallback
 int cmd_grpc(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cli_dns_serve(int argc, char **argv); /* `zquic dns serve` (dns_serve.c) */
+/* `zquic dns query -n N -c C --conns K` (dns_load.c). */
+typedef struct dns_load_params {
+  zquic_context *ctx;
+  const char *address, *name;
+  int type;
+  const zquic_connect_options *connect_options;
+  const zquic_dns_query_options *query_options;
+  long queries;
+  int concurrency, conns;
+} dns_load_params;
+int dns_load_run(const dns_load_params *p);
 /* The node's built-in zone and example ZNS registry under STATE/dns, made when missing
  * (node_dns.c). Paths are written to zone and registry. 0, or -1 after printing the error. */
 int node_dns_prepare(const char *state_dir, char *zone, char *registry, size_t cap);

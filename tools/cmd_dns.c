@@ -55,7 +55,10 @@ static void query_usage(FILE *out) {
           "  --timeout MS     per query (default 5000)\n"
           "  --dnssec         set the DO bit\n"
           "  --no-padding     do not pad the query (RFC 8467 padding is on by default)\n"
-          "  --short          print only the answer values, one per line\n");
+          "  --short          print only the answer values, one per line\n"
+          "  -n N -c C        load mode: N queries, C in flight; prints queries/s and\n"
+          "                   latency percentiles instead of the answer\n"
+          "  --conns K        load mode: spread the queries over K connections (default 1)\n");
 }
 
 static void print_answer(const char *name, int type, const zquic_dns_response *r, int shortform) {
@@ -87,14 +90,34 @@ static int dns_query(int argc, char **argv) {
     {"sni", required_argument, NULL, 's'},  {"timeout", required_argument, NULL, 't'},
     {"dnssec", no_argument, NULL, 'd'},     {"no-padding", no_argument, NULL, 'P'},
     {"short", no_argument, NULL, 'S'},      {"help", no_argument, NULL, 'h'},
+    {"conns", required_argument, NULL, 'K'},
     {NULL, 0, NULL, 0}};
   const char *ca = NULL, *sni = NULL, *server = "127.0.0.1:853", *name = NULL;
-  int insecure = 0, shortform = 0, type = ZQUIC_DNS_A, c;
+  int insecure = 0, shortform = 0, type = ZQUIC_DNS_A, c, concurrency = 1, conns = 1;
+  long queries = 0;
   zquic_dns_query_options qo;
   zquic_dns_query_options_init(&qo);
   optind = 1;
-  while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hn:c:", options, NULL)) != -1) {
     switch (c) {
+    case 'n':
+      if ((queries = atol(optarg)) <= 0 || queries > 100000000) {
+        cli_error("dns query", "-n wants 1 to 100000000");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'c':
+      if ((concurrency = atoi(optarg)) <= 0 || concurrency > 4096) {
+        cli_error("dns query", "-c wants 1 to 4096");
+        return EXIT_USAGE;
+      }
+      break;
+    case 'K':
+      if ((conns = atoi(optarg)) <= 0 || conns > 1000) {
+        cli_error("dns query", "--conns wants 1 to 1000");
+        return EXIT_USAGE;
+      }
+      break;
     case 'a': ca = optarg; break;
     case 'k': insecure = 1; break;
     case 's': sni = optarg; break;
@@ -143,6 +166,12 @@ static int dns_query(int argc, char **argv) {
   co.sni = sni;
   co.insecure_skip_verify_DANGEROUS = insecure;
   int rc = zquic_init(&cfg, &ctx), code = EXIT_FAIL;
+  if (rc == 0 && queries) {
+    dns_load_params lp = {ctx, address, name, type, &co, &qo, queries, concurrency, conns};
+    code = dns_load_run(&lp);
+    zquic_destroy(ctx);
+    return code;
+  }
   if (rc == 0) rc = zquic_create_connection_ex(ctx, address, &co, &conn);
   zquic_dns_response *r = NULL;
   if (rc == 0) rc = zquic_dns_query_ex(conn, name, type, &qo, &r);

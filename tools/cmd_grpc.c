@@ -230,18 +230,12 @@ typedef struct load_slot {
   double started_ms;
 } load_slot;
 
-static double mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void start_next(load_slot *slot);
 
 static void on_load_done(zquic_grpc_response *resp, void *user) {
   load_slot *slot = user;
   load_state *st = slot->st;
-  double ms = mono_ms() - slot->started_ms;
+  double ms = cli_mono_ms() - slot->started_ms;
   pthread_mutex_lock(&st->lock);
   st->latency_ms[st->finished++] = ms;
   if (resp->status != ZQUIC_GRPC_OK && st->failed++ == 0)
@@ -266,7 +260,7 @@ static void start_next(load_slot *slot) {
   if (more) st->started++;
   pthread_mutex_unlock(&st->lock);
   if (!more) return;
-  slot->started_ms = mono_ms();
+  slot->started_ms = cli_mono_ms();
   if (zquic_grpc_call_async(st->conn, st->o->method, st->req, st->len, st->co, on_load_done,
                             slot) != ZQUIC_OK) {
     pthread_mutex_lock(&st->lock);
@@ -276,11 +270,6 @@ static void start_next(load_slot *slot) {
     if (st->finished == st->o->requests) pthread_cond_signal(&st->done_cond);
     pthread_mutex_unlock(&st->lock);
   }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 static int run_load(zquic_connection *conn, const call_opts *o, const zquic_grpc_call_options *co,
@@ -298,7 +287,7 @@ static int run_load(zquic_connection *conn, const call_opts *o, const zquic_grpc
     free(slots);
     return EXIT_FAIL;
   }
-  st.t0 = mono_ms();
+  st.t0 = cli_mono_ms();
   for (long i = 0; i < c; i++) {
     slots[i].st = &st;
     start_next(&slots[i]);
@@ -306,15 +295,11 @@ static int run_load(zquic_connection *conn, const call_opts *o, const zquic_grpc
   pthread_mutex_lock(&st.lock);
   while (st.finished < o->requests) pthread_cond_wait(&st.done_cond, &st.lock);
   pthread_mutex_unlock(&st.lock);
-  double secs = (mono_ms() - st.t0) / 1e3;
-  qsort(st.latency_ms, (size_t)o->requests, sizeof(double), cmp_double);
-  double p50 = st.latency_ms[(size_t)((double)(o->requests - 1) * 0.50)];
-  double p99 = st.latency_ms[(size_t)((double)(o->requests - 1) * 0.99)];
+  double secs = (cli_mono_ms() - st.t0) / 1e3;
   printf("calls: %ld ok, %ld failed, in %.3f s, %ld in flight\n", o->requests - st.failed,
          st.failed, secs, c);
   printf("rate: %.0f calls/s\n", (double)o->requests / secs);
-  printf("latency ms: min %.3f p50 %.3f p99 %.3f max %.3f\n", st.latency_ms[0], p50, p99,
-         st.latency_ms[o->requests - 1]);
+  cli_print_latency(st.latency_ms, o->requests);
   if (st.failed) printf("first error: %s\n", st.first_error);
   free(st.latency_ms);
   free(slots);

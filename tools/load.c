@@ -22,12 +22,6 @@ typedef struct load_run {
   char first_error[256];
 } load_run;
 
-static double mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* One request, body discarded. Retries while the server has no stream credit for us. */
 static int one_request(zquic_connection *conn, const load_params *p) {
   zquic_h3_request *req = NULL;
@@ -55,7 +49,7 @@ static void *worker(void *arg) {
     long i = run->next < p->requests ? run->next++ : -1;
     pthread_mutex_unlock(&run->lock);
     if (i < 0) break;
-    double t0 = mono_ms();
+    double t0 = cli_mono_ms();
     zquic_connection *conn = p->shared;
     int rc = ZQUIC_OK;
     if (!conn) rc = zquic_create_connection_ex(p->ctx, p->address, p->connect_options, &own), conn = own;
@@ -64,7 +58,7 @@ static void *worker(void *arg) {
       zquic_close_connection(own);
       own = NULL;
     }
-    double elapsed = mono_ms() - t0;
+    double elapsed = cli_mono_ms() - t0;
     pthread_mutex_lock(&run->lock);
     run->latency_ms[i] = elapsed;
     if (rc == ZQUIC_OK) {
@@ -79,19 +73,6 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values. */
-static double percentile(const double *v, long n, double pct) {
-  long rank = (long)(pct / 100.0 * (double)n + 0.999999);
-  if (rank < 1) rank = 1;
-  if (rank > n) rank = n;
-  return v[rank - 1];
-}
-
 int load_run_all(const load_params *p) {
   load_run run = {.p = p};
   pthread_mutex_init(&run.lock, NULL);
@@ -103,21 +84,14 @@ int load_run_all(const load_params *p) {
     cli_error("get", "out of memory");
     return EXIT_FAIL;
   }
-  double t0 = mono_ms();
+  double t0 = cli_mono_ms();
   for (int i = 0; i < p->concurrency; i++) pthread_create(&threads[i], NULL, worker, &run);
   for (int i = 0; i < p->concurrency; i++) pthread_join(threads[i], NULL);
-  double seconds = (mono_ms() - t0) / 1e3;
-  qsort(run.latency_ms, (size_t)p->requests, sizeof(double), cmp_double);
-  double sum = 0;
-  for (long i = 0; i < p->requests; i++) sum += run.latency_ms[i];
-  const double *v = run.latency_ms;
-  long n = p->requests;
+  double seconds = (cli_mono_ms() - t0) / 1e3;
   printf("requests: %ld ok, %ld failed in %.3f s: %.0f req/s (%s, %d in flight)\n", run.ok,
          run.failed, seconds, (double)run.ok / seconds,
          p->shared ? "one connection" : "a connection each", p->concurrency);
-  printf("latency ms: min %.3f mean %.3f p50 %.3f p90 %.3f p99 %.3f max %.3f\n", v[0],
-         sum / (double)n, percentile(v, n, 50), percentile(v, n, 90), percentile(v, n, 99),
-         v[n - 1]);
+  cli_print_latency(run.latency_ms, p->requests);
   if (run.failed) cli_error("get", "%ld requests failed; first: %s", run.failed, run.first_error);
   free(run.latency_ms);
   free(threads);

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,7 @@ static const char *content_type(const char *path) {
 }
 
 static void log_request(zquic_h3_exchange *ex, int status, long long bytes) {
+  if (cli_log_level < 2) return; /* formatting the peer's address costs more than the request */
   cli_log(2, "%s \"%s %s\" %d %lld", zquic_h3_exchange_peer(ex), zquic_h3_exchange_method(ex),
           zquic_h3_exchange_path(ex), status, bytes);
 }
@@ -107,17 +109,19 @@ static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char
   if (snprintf(rel, sizeof(rel) - 12, "%s", *p ? p : ".") >= (int)sizeof(rel) - 12)
     return respond_text(ex, 414, "path too long\n"), -1;
   int fd = site->root_fd >= 0 ? open_beneath(site->root_fd, rel) : open_by_realpath(site, rel, name);
-  if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
+  bool have_stat = fd >= 0 && fstat(fd, st) == 0;
+  if (have_stat && S_ISDIR(st->st_mode)) {
     close(fd);
     size_t n = strlen(rel);
     snprintf(rel + n, sizeof(rel) - n, "%s", rel[n - 1] == '/' ? "index.html" : "/index.html");
     fd = site->root_fd >= 0 ? open_beneath(site->root_fd, rel) : open_by_realpath(site, rel, name);
+    have_stat = fd >= 0 && fstat(fd, st) == 0;
   }
   if (fd < 0) {
     int status = errno == EXDEV || errno == ELOOP ? 403 : errno == EACCES ? 403 : 404;
     return respond_text(ex, status, status == 403 ? "forbidden\n" : "not found\n"), -1;
   }
-  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+  if (!have_stat || !S_ISREG(st->st_mode)) {
     close(fd);
     respond_text(ex, 404, "not found\n");
     return -1;
@@ -156,11 +160,18 @@ static void on_request(zquic_h3_exchange *ex, void *user) {
   }
   fb->fd = fd;
   fb->left = fb->size = st.st_size;
-  char length[32], modified[64];
+  char length[32];
   snprintf(length, sizeof(length), "%lld", (long long)st.st_size);
-  struct tm tm;
-  gmtime_r(&st.st_mtime, &tm);
-  strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  /* Most requests are for files modified at the same few times: keep the last text, per loop
+   * thread (with --workers, handlers run on several). */
+  static _Thread_local char modified[64];
+  static _Thread_local time_t modified_at;
+  if (st.st_mtime != modified_at || !modified[0]) {
+    struct tm tm;
+    gmtime_r(&st.st_mtime, &tm);
+    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    modified_at = st.st_mtime;
+  }
   zquic_h3_header h[] = {{"content-type", content_type(real)},
                          {"content-length", length},
                          {"last-modified", modified}};

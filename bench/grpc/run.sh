@@ -31,7 +31,7 @@ measure() {
   if [ "$client" = zq ]; then
     out=$("$ZQUIC" grpc call --ca "$CERTS/ca.pem" -n "$n" -c "$c" --data-hex "$hex" \
       "localhost:$port" /test.Echo/Echo) || { echo "bench: zquic grpc call failed: $out" >&2; exit 1; }
-    awk '/^rate:/ {r=$2} /^latency ms:/ {p50=$6; p99=$8} END {print r, p50, p99}' <<<"$out"
+    awk '/^rate:/ {r=$2} /^latency ms:/ {for (i = 3; i < NF; i++) {if ($i == "p50") p50 = $(i+1); if ($i == "p99") p99 = $(i+1)}} END {print r, p50, p99}' <<<"$out"
   else
     out=$("$PEERS_BIN/grpc-h3-call" -addr "127.0.0.1:$port" -sni localhost -ca "$CERTS/ca.pem" \
       -n "$n" -c "$c" -data "$msg" /test.Echo/Echo 2>&1) ||

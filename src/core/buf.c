@@ -125,7 +125,11 @@ size_t zq_buf_peek(const zq_buf *b, size_t offset, struct iovec *iov, size_t max
 size_t zq_buf_reserve(zq_buf *b, size_t want, uint8_t **ptr) {
   zq_buf_chunk *t = b->tail;
   if (!t || t->cap - t->end < 4096) {
-    zq_buf_chunk *c = new_chunk(b, want > ZQ_BUF_CHUNK ? want : ZQ_BUF_CHUNK);
+    /* As in append: a small first reservation (a short body) gets a small chunk. */
+    size_t cap = want > ZQ_BUF_CHUNK ? want
+                 : !b->head && !b->spare && want <= 4096 ? 4096
+                                                          : ZQ_BUF_CHUNK;
+    zq_buf_chunk *c = new_chunk(b, cap);
     if (!c) return 0;
     if (t) t->next = c;
     else b->head = c;

@@ -174,7 +174,10 @@ static void close_with(zquic_connection *conn, const ngtcp2_ccerr *ccerr) {
       !ngtcp2_conn_in_draining_period(conn->qc)) {
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn->qc, &ps.path, &pi, buf, sizeof(buf),
                                                         ccerr, zq_conn_ts());
-    if (n > 0) zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)n, pi.ecn);
+    if (n > 0) {
+      zq_endpoint_send(conn->ep, &ps.path, buf, (size_t)n, pi.ecn);
+      zq_closing_remember(conn, buf, (size_t)n);
+    }
   }
   zq_conn_teardown(conn);
 }

@@ -108,6 +108,8 @@ static int open_socket(zquic_context *ctx, const zq_addr *bind_addr, int reuse, 
   getsockname(fd, (struct sockaddr *)&ep->local.ss, &ep->local.len);
   ep->fd = fd;
   int rc = zq_cidmap_init(&ep->cids);
+  if (rc == 0 && (rc = zq_cidmap_init(&ep->closed)) != 0) zq_cidmap_clear(&ep->cids);
+  zq_list_init(&ep->closed_list);
   if (rc) {
     close(fd);
     ep->fd = -1;
@@ -207,6 +209,7 @@ void zq_endpoint_dispatch(zq_endpoint *ep, const zq_addr *local, const struct so
     if (ep->server->group && zq_worker_forward(ep->server, local, from, fromlen, pkt, len, vc.dcid,
                                                vc.dcidlen, ecn))
       return;
+    if (zq_closing_answer(ep, &path, vc.dcid, vc.dcidlen)) return; /* closed just now */
     zq_server_stateless_reset(ep, &path, vc.dcid, vc.dcidlen, len);
     return;
   }
@@ -321,6 +324,7 @@ static void finish_close(zq_endpoint *ep) {
   close(ep->fd);
   ep->fd = -1;
   zq_cidmap_clear(&ep->cids);
+  zq_closing_clear(ep);
   if (ep->on_closed) ep->on_closed(ep);
 }
 

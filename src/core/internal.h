@@ -165,11 +165,21 @@ typedef struct zq_endpoint {
   bool pktinfo;              /* wildcard-bound server: per-datagram local address (endpoint.c) */
   zq_addr local;
   zq_cidmap cids;            /* Destination CID -> connection */
+  zq_cidmap closed;          /* server: CIDs of connections in their closing period */
+  zq_list closed_list;       /* their records, oldest first (closing.c) */
   struct zquic_server *server; /* NULL for a client endpoint */
   void (*on_closed)(struct zq_endpoint *ep);
 } zq_endpoint;
 
 /* `reuseport`: set SO_REUSEPORT once bound, so that sibling workers may bind the same address. */
+/* ---- the closing period of server connections (closing.c) ---- */
+/* Remember a connection's CIDs and its CONNECTION_CLOSE datagram for 3 PTOs (before teardown). */
+void zq_closing_remember(struct zquic_connection *conn, const uint8_t *pkt, size_t len);
+/* A packet for a remembered CID: send the close again. True when it was one of ours. */
+bool zq_closing_answer(zq_endpoint *ep, const ngtcp2_path *path, const uint8_t *dcid,
+                       size_t dcidlen);
+void zq_closing_clear(zq_endpoint *ep);
+
 int zq_endpoint_open(zquic_context *ctx, const zq_addr *bind_addr, bool reuseport, zq_endpoint *ep);
 /* Bind a further socket into the reuseport group of an address already bound. */
 int zq_endpoint_open_sibling(zquic_context *ctx, const zq_addr *bound, zq_endpoint *ep);

@@ -154,8 +154,9 @@ static void reset_stream(zq_h3_stream *st, uint64_t code) {
 
 /* Pull more body bytes from the stream's source into tx. */
 static void pull_source(zq_h3_stream *st) {
-  /* The source writes straight into the send buffer: no bounce copy on the bulk path. */
-  const size_t step = (size_t)64 * 1024;
+  /* The source writes straight into the send buffer: no bounce copy on the bulk path. Most
+   * bodies are small: the first pull asks for 4 KiB (one small chunk), later ones for 64 KiB. */
+  const size_t step = st->pulled ? (size_t)64 * 1024 : 4096;
   while (!st->tx_eof && st->tx.len < ZQ_H3_TX_WINDOW && st->tx.len - st->tx_given < step) {
     uint8_t *dst;
     size_t cap = zq_buf_reserve(&st->tx, step, &dst);
@@ -170,6 +171,7 @@ static void pull_source(zq_h3_stream *st) {
       return;
     }
     zq_buf_commit(&st->tx, n);
+    st->pulled += n;
     if (eof) st->tx_eof = true;
     if (rc == ZQUIC_ERR_WOULD_BLOCK || n == 0) return;
   }

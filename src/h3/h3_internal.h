@@ -76,6 +76,7 @@ typedef struct zq_h3_stream {
   bool submitted;      /* request or response header section submitted */
   zquic_h3_body_source source;
   void *source_user;
+  uint64_t pulled;     /* bytes the source has produced so far */
   zq_fields trailers_out;
   bool user_held;      /* client: the caller holds the zquic_h3_request */
   void *user;          /* server: zquic_h3_exchange_set_user */

@@ -220,11 +220,44 @@ static void test_no_fin_and_cancel(void **state) {
   assert_int_equal(__atomic_load_n(&cancels, __ATOMIC_SEQ_CST), before + 2);
 }
 
+/* Many streams opened and left without FIN: each is reset after the server's 300 ms, the stream
+ * limit keeps the flood bounded, and another client is answered meanwhile. */
+static void test_stream_flood(void **state) {
+  (void)state;
+  zquic_connection *flooder = connect_doq(), *good = connect_doq();
+  zq_doq_stats st;
+  zq_doq_server_stats(doq, &st);
+  uint64_t before = st.no_fin_resets;
+  const uint8_t q[] = {0, 5, 0, 0, 0x01, 'a', 'b'};
+  zquic_stream *streams[300];
+  int opened = 0;
+  for (; opened < 300; opened++) {
+    if (zquic_stream_open(flooder, ZQUIC_STREAM_BIDI, 0, &streams[opened]) != ZQUIC_OK) break;
+    zquic_stream_send(streams[opened], q, sizeof(q), 0, 0, NULL);
+  }
+  assert_true(opened >= 50); /* up to the server's stream limit at least */
+  uint8_t out[4096];
+  size_t n;
+  ASSERT_OK(exchange(good, q, sizeof(q), 1, out, &n));
+  assert_int_equal(n, 7);
+  for (int i = 0; i < 300; i++) {
+    zq_doq_server_stats(doq, &st);
+    if (st.no_fin_resets - before >= (uint64_t)opened) break;
+    usleep(10000);
+  }
+  assert_int_equal(st.no_fin_resets - before, (uint64_t)opened); /* every one of them was reset */
+  for (int i = 0; i < opened; i++) zquic_close_stream(streams[i]);
+  ASSERT_OK(exchange(good, q, sizeof(q), 1, out, &n));
+  zquic_close_connection(flooder);
+  zquic_close_connection(good);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_normal_and_many),
     cmocka_unit_test(test_protocol_errors_close),
     cmocka_unit_test(test_no_fin_and_cancel),
+    cmocka_unit_test(test_stream_flood),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -420,7 +420,7 @@ static void test_limits(void **state) {
   assert_int_equal(strlen(name), 253);
   char out[300];
   assert_int_equal(zq_zns_name_normalize(name, out, sizeof(out)), 0);
-  char longer[300];
+  char longer[310];
   snprintf(longer, sizeof(longer), "a%s", name);
   assert_int_equal(zq_zns_name_normalize(longer, out, sizeof(out)), -1);
   char txt[ZQ_ZNS_TXT_MAX + 2];
