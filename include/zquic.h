@@ -1055,9 +1055,11 @@ ZQUIC_API void zquic_dns_client_free(zquic_dns_client *client);
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
  * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
- * entries: docs/ZNS.md), then the configured upstream resolvers (plain DNS: UDP, TCP when the
- * answer is truncated; their answers are cached). Without upstreams anything else is REFUSED
- * (Extended DNS Error 20). Nothing leaves the machine unless configured to. */
+ * entries: docs/ZNS.md), ENS for .eth names when an Ethereum endpoint is configured (answered
+ * asynchronously, SERVFAIL within eth_timeout_ms when the endpoint fails: docs/ENS.md), then the
+ * configured upstream resolvers (plain DNS: UDP, TCP when the answer is truncated; their answers
+ * are cached). Without upstreams anything else is REFUSED (Extended DNS Error 20). Nothing
+ * leaves the machine unless configured to. */
 typedef struct zquic_dns_server zquic_dns_server;
 
 typedef struct zquic_dns_config {
@@ -1080,6 +1082,13 @@ typedef struct zquic_dns_config {
   const char *const *upstreams;
   size_t n_upstreams;
   uint32_t upstream_timeout_ms;
+  /* --- ENS (.eth names through an Ethereum JSON-RPC endpoint; docs/ENS.md) --- */
+  const char *eth_rpc_url;       /* "http(s)://..." JSON-RPC endpoint; NULL (default) = no ENS:
+                                    .eth names go on down the chain like any other name */
+  const char *ens_registry;      /* ENS registry "0x..."; NULL = mainnet's
+                                    0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e */
+  uint32_t eth_timeout_ms;       /* a .eth query is answered (SERVFAIL at worst) within this;
+                                    0 = 3000 */
 } zquic_dns_config;
 
 ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
@@ -1101,6 +1110,9 @@ typedef struct zquic_dns_stats {
   uint64_t forwarded;         /* queries sent to the upstream resolvers */
   uint64_t upstream_failures; /* of those, answered SERVFAIL because no upstream could answer */
   uint64_t upstream_tcp;      /* truncated UDP answers asked again over TCP */
+  /* --- ENS --- */
+  uint64_t ens_lookups;  /* .eth queries that went to the Ethereum endpoint (cache misses) */
+  uint64_t ens_failures; /* of those, answered SERVFAIL (endpoint down, slow or lying) */
 } zquic_dns_stats;
 
 ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);

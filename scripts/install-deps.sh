@@ -60,6 +60,12 @@ if [ "$(cat "$pin" 2>/dev/null)" != "$(printf '%s' "$want_pin")" ]; then
   changed=1
 fi
 
+# Node.js and npm run the ENS test chain (tests/interop/ens.sh: ganache and the ENS contracts from
+# the npm registry). A machine that already has them (any packaging) keeps its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

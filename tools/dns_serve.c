@@ -19,19 +19,26 @@ static void usage(FILE *out) {
           "usage: zquic dns serve [--listen ADDR:PORT] --cert FILE --key FILE [--zone FILE]...\n"
           "                       [--zns-registry FILE] [--port-file FILE] [--0rtt] [--retry]\n"
           "                       [--upstream ADDR[:PORT]]... [--upstream-timeout MS]\n"
+          "                       [--eth-rpc URL [--ens-registry ADDR] [--eth-timeout MS]]\n"
           "\n"
           "Serve DNS over QUIC (RFC 9250, ALPN doq). Queries are answered from the cache,\n"
-          "the local zones (RFC 1035 master files), then the ZNS registry (.zns and .ghost\n"
-          "names, signed entries: docs/ZNS.md); anything else goes to the --upstream\n"
-          "resolvers when there are some, and is REFUSED when there are none: by default\n"
-          "no query is forwarded off the machine. SIGHUP re-reads the zones and the\n"
-          "registry (a file that does not load is reported and the old data keeps\n"
-          "serving); SIGINT/SIGTERM stop.\n"
+          "the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost\n"
+          "names, signed entries: docs/ZNS.md), ENS for .eth names when --eth-rpc is given\n"
+          "(docs/ENS.md); anything else goes to the --upstream resolvers when there are\n"
+          "some, and is REFUSED when there are none: by default no query leaves the\n"
+          "machine. SIGHUP re-reads the zones and the registry (a file that does not load\n"
+          "is reported and the old data keeps serving); SIGINT/SIGTERM stop.\n"
           "\n"
           "  --listen ADDR:PORT  UDP address (default 127.0.0.1:8853; DoQ's port is 853)\n"
           "  --cert FILE --key FILE  certificate chain and private key (PEM)\n"
           "  --zone FILE         a master file to serve authoritatively (repeatable)\n"
           "  --zns-registry FILE the ZNS registry (zquic zns sign writes it)\n"
+          "  --eth-rpc URL       answer .eth names from ENS through this Ethereum JSON-RPC\n"
+          "                      endpoint (http:// or https://); none by default, so no\n"
+          "                      .eth query leaves the machine unless you give one\n"
+          "  --ens-registry ADDR the ENS registry contract (default: mainnet's\n"
+          "                      0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e)\n"
+          "  --eth-timeout MS    answer a .eth query (SERVFAIL at worst) within MS (3000)\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
           "  --0rtt              answer queries sent in 0-RTT (QUERY only)\n"
           "  --retry             validate client addresses with a Retry first\n"
@@ -47,15 +54,28 @@ static void log_stats(zquic_dns_server *srv) {
   zquic_dns_stats st = {.struct_size = sizeof(st)};
   if (zquic_dns_server_stats(srv, &st) != ZQUIC_OK) return;
   cli_log(2, "dns: %llu queries (%llu zone, %llu zns, %llu refused, %llu nxdomain), %llu protocol "
-             "errors; registry: %llu entries, %llu rejected",
+             "errors; registry: %llu entries, %llu rejected; ENS: %llu lookups, %llu failed",
           (unsigned long long)st.queries, (unsigned long long)st.zone_answers,
           (unsigned long long)st.zns_answers, (unsigned long long)st.refused,
           (unsigned long long)st.nxdomain, (unsigned long long)st.protocol_errors,
-          (unsigned long long)st.zns_entries, (unsigned long long)st.zns_rejected);
+          (unsigned long long)st.zns_entries, (unsigned long long)st.zns_rejected,
+          (unsigned long long)st.ens_lookups, (unsigned long long)st.ens_failures);
   cli_log(2, "dns: cache %llu hits, %llu misses; upstreams: %llu forwarded, %llu failed, %llu "
              "over TCP", (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
           (unsigned long long)st.forwarded, (unsigned long long)st.upstream_failures,
           (unsigned long long)st.upstream_tcp);
+}
+
+/* A timeout flag's value: 1..60000 milliseconds. */
+static int parse_ms(const char *flag, const char *text, uint32_t *out) {
+  char *end = NULL;
+  unsigned long ms = strtoul(text, &end, 10);
+  if (!*text || *end || ms == 0 || ms > 60000) {
+    cli_error("dns serve", "%s must be 1..60000 milliseconds", flag);
+    return -1;
+  }
+  *out = (uint32_t)ms;
+  return 0;
 }
 
 int cli_dns_serve(int argc, char **argv) {
@@ -65,7 +85,9 @@ int cli_dns_serve(int argc, char **argv) {
     {"zns-registry", required_argument, NULL, 'r'}, {"port-file", required_argument, NULL, 'p'},
     {"0rtt", no_argument, NULL, '0'},               {"retry", no_argument, NULL, 'R'},
     {"log-level", required_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
-    {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'T'},
+    {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'U'},
+    {"eth-rpc", required_argument, NULL, 'E'},      {"ens-registry", required_argument, NULL, 'G'},
+    {"eth-timeout", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0}};
   zquic_dns_config cfg;
   zquic_dns_config_init(&cfg);
@@ -94,19 +116,17 @@ int cli_dns_serve(int argc, char **argv) {
       }
       upstreams[n_upstreams++] = optarg;
       break;
-    case 'T': {
-      char *end = NULL;
-      unsigned long ms = strtoul(optarg, &end, 10);
-      if (!*optarg || *end || ms == 0 || ms > 60000) {
-        cli_error("dns serve", "--upstream-timeout must be 1-60000 milliseconds");
-        return EXIT_USAGE;
-      }
-      cfg.upstream_timeout_ms = (uint32_t)ms;
+    case 'U':
+      if (parse_ms("--upstream-timeout", optarg, &cfg.upstream_timeout_ms) != 0) return EXIT_USAGE;
       break;
-    }
     case 'p': port_file = optarg; break;
     case '0': cfg.enable_0rtt = 1; break;
     case 'R': cfg.retry = 1; break;
+    case 'E': cfg.eth_rpc_url = optarg; break;
+    case 'G': cfg.ens_registry = optarg; break;
+    case 'T':
+      if (parse_ms("--eth-timeout", optarg, &cfg.eth_timeout_ms) != 0) return EXIT_USAGE;
+      break;
     case 'L':
       if ((cli_log_level = cli_parse_log_level(optarg)) < 0) {
         cli_error("dns serve", "--log-level must be error, warn, info or debug");
@@ -148,8 +168,9 @@ int cli_dns_serve(int argc, char **argv) {
     if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
       cli_error("dns serve", "cannot write --port-file %s", port_file);
   }
-  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s, %zu upstream(s)", cfg.listen,
-          port, n_zones, cfg.zns_registry ? ", ZNS registry" : "", n_upstreams);
+  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s%s, %zu upstream(s)", cfg.listen,
+          port, n_zones, cfg.zns_registry ? ", ZNS registry" : "", cfg.eth_rpc_url ? ", ENS" : "",
+          n_upstreams);
   log_stats(srv);
   printf("zquic dns serve: DNS over QUIC on port %d\n  try: zquic dns query --ca %s @localhost:%d "
          "NAME\n", port, cfg.cert_file, port);

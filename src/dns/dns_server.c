@@ -84,6 +84,11 @@ static void server_free(zquic_dns_server *srv) {
   zq_dns_cache_free(srv->resolver.cache);
   zq_dns_zones_free(srv->resolver.zones);
   zq_zns_registry_free(srv->resolver.zns);
+  if (srv->resolver.ens) { /* after the DoQ server: its queries are all cancelled by now */
+    bool taken = zq_ctx_enter(srv->ctx);
+    zq_ens_free(srv->resolver.ens);
+    zq_ctx_leave(srv->ctx, taken);
+  }
   free_strings(srv->zone_files, srv->n_zone_files);
   free(srv->zns_path);
   free(srv);
@@ -128,6 +133,10 @@ ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
   if (rc == 0 && c.n_upstreams) /* the forwarder copies the addresses */
     rc = zq_dns_forwarder_new(ctx, c.upstreams, c.n_upstreams, c.upstream_timeout_ms,
                               &srv->resolver.forwarder);
+  if (rc == 0 && c.eth_rpc_url) {
+    zq_ens_config ec = {c.eth_rpc_url, c.ens_registry, c.eth_timeout_ms};
+    rc = zq_ens_new(ctx, &ec, zq_resolver_on_ens_answer, &srv->resolver, &srv->resolver.ens);
+  }
   zquic_server_config scfg;
   zquic_server_config_init(&scfg);
   scfg.listen = c.listen;
@@ -204,6 +213,7 @@ ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out
     zq_dns_forwarder_stats_get(srv->resolver.forwarder, &fs);
     s.upstream_tcp = fs.tcp_fallbacks;
   }
+  zq_ens_stats(srv->resolver.ens, &s.ens_lookups, &s.ens_failures);
   zq_ctx_leave(srv->ctx, taken);
   memcpy(out, &s, out->struct_size);
   return ZQUIC_OK;

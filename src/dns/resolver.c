@@ -4,12 +4,14 @@
  *   1. the cache (answers of later links that may be reused),
  *   2. local zones (authoritative, from master files),
  *   3. the ZNS registry for .zns and .ghost names (signed entries, verified at load),
- *   4. the upstream resolvers, when configured (resolver_forward.c): the answer comes later;
- *   5. otherwise REFUSED with Extended DNS Error 20 ("Not Authoritative"): this server forwards
+ *   4. ENS for .eth names when an Ethereum endpoint is configured (ens.c): answered later, from
+ *      a thread-pool lookup; the query stays pending meanwhile,
+ *   5. the upstream resolvers, when configured (resolver_forward.c): the answer comes later;
+ *   6. otherwise REFUSED with Extended DNS Error 20 ("Not Authoritative"): this server forwards
  *      nowhere unless upstreams are configured, so nothing leaves the machine by default.
  * Everything here runs on the loop thread with the context lock held. Links 1-3 are lookups in
- * memory, answered in the same turn as their query; a forwarded query stays pending until its
- * upstream answer, and on_cancel forgets it when the client goes away first.
+ * memory, answered in the same turn as their query; an ENS or forwarded query stays pending
+ * until its answer, and on_cancel forgets it when the client goes away first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +127,10 @@ static bool is_zns_name(const char *name) {
 static uint64_t now_ms(void) { return zq_now_ns() / 1000000; }
 
 /* The chain for a well-formed QUERY: returns the answer to send (caller frees), or NULL with
+ * *deferred set when ENS promised a later answer (q's contents moved into the lookup), or with
  * *forward set when the upstreams must be asked. */
-static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q, bool *forward) {
+static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool *deferred,
+                         bool *forward) {
   ldns_pkt *answer = NULL;
   if (r->cache && zq_dns_cache_get(r->cache, q, now_ms(), &answer) == 0) {
     r->stats.cache_hits++;
@@ -149,6 +153,15 @@ static ldns_pkt *resolve(zq_resolver *r, const zq_dns_query *q, bool *forward) {
     zns_answer(r->zns, q, answer);
     r->stats.zns_answers++;
     return answer;
+  }
+  if (r->ens) { /* .eth names; anything else goes on down the chain */
+    ldns_pkt *now = NULL;
+    int rc = zq_ens_start(r->ens, dq, q, &now);
+    if (rc != ZQUIC_ERR_NOT_FOUND) {
+      ldns_pkt_free(answer);
+      *deferred = rc == 0 && !now;
+      return rc == 0 ? now : zq_dns_answer_servfail(q);
+    }
   }
   ldns_pkt_free(answer);
   if (r->forwarder) {
@@ -180,12 +193,12 @@ void zq_resolver_on_query(zq_doq_query *dq, const uint8_t *msg, size_t len, bool
     zq_dns_query_clear(&q);
     return;
   }
-  bool forward = false;
+  bool deferred = false, forward = false;
   if (early && q.opcode != LDNS_PACKET_QUERY) answer = zq_dns_answer_too_early(&q);
   else if (parsed == ZQ_DNS_PARSE_ANSWER) answer = zq_dns_answer_for_parse(&q);
-  else answer = resolve(r, &q, &forward);
+  else answer = resolve(r, dq, &q, &deferred, &forward);
   if (forward) zq_resolver_forward(r, dq, &q);
-  else zq_resolver_answer(r, dq, &q, answer);
+  else if (!deferred) zq_resolver_answer(r, dq, &q, answer); /* deferred: ENS answers later */
   zq_dns_query_clear(&q);
 }
 
@@ -213,6 +226,14 @@ void zq_resolver_answer(zq_resolver *r, zq_doq_query *dq, const zq_dns_query *q,
 void zq_resolver_on_cancel(zq_doq_query *dq, void *user) {
   zq_resolver *r = user;
   r->stats.cancelled++;
+  if (r->ens) zq_ens_cancel(r->ens, dq);
   zq_resolver_pending *p = zq_doq_query_get_user(dq);
   if (p) p->cancel(p);
+}
+
+void zq_resolver_on_ens_answer(void *user, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer) {
+  zq_resolver *r = user;
+  if (answer && r->cache) zq_dns_cache_put(r->cache, q, answer, now_ms());
+  zq_resolver_answer(r, dq, q, answer);
+  zq_dns_query_clear(q); /* the lookup handed its copy of the query over */
 }

@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "doq.h"
 #include "forward.h"
+#include "ens.h"
 #include "message.h"
 #include "zns.h"
 #include "zone.h"
@@ -26,6 +27,8 @@ typedef struct zq_resolver {
   uint64_t zns_rejected;   /* entries skipped at the last load */
   zq_resolver_stats stats;
   zq_dns_forwarder *forwarder; /* NULL = none: the rest is REFUSED */
+  /* ENS link (ens.c): NULL unless an Ethereum endpoint is configured. */
+  zq_ens *ens;
 } zq_resolver;
 
 /* A link that answers later (forwarding) keeps its state in the DoQ query's user slot, starting
@@ -37,6 +40,8 @@ typedef struct zq_resolver_pending {
 /* zq_doq_handler callbacks; `user` is the zq_resolver. */
 void zq_resolver_on_query(zq_doq_query *q, const uint8_t *msg, size_t len, bool early, void *user);
 void zq_resolver_on_cancel(zq_doq_query *q, void *user);
+/* zq_ens_done_fn: an ENS lookup's answer for a query still waiting (`user` is the zq_resolver). */
+void zq_resolver_on_ens_answer(void *user, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer);
 
 /* Send `answer` (taken: freed here; NULL = SERVFAIL) to q's client, counting its rcode. */
 void zq_resolver_answer(zq_resolver *r, zq_doq_query *dq, const zq_dns_query *q, ldns_pkt *answer);
