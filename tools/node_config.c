@@ -46,6 +46,9 @@ static const key_spec keys[] = {
   STR("dns.listen", dns_listen),
   STR("dns.zone", dns_zone),
   STR("dns.zns_registry", dns_zns_registry),
+  STR("dns.upstreams", dns_upstreams),
+  STR("dns.eth_rpc", dns_eth_rpc),
+  STR("dns.ens_registry", dns_ens_registry),
   INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };
 

@@ -26,6 +26,9 @@ typedef struct node_config {
   char dns_listen[256];
   char dns_zone[1024];    /* "" = the built-in zone (made in the state directory) */
   char dns_zns_registry[1024]; /* "" = the example registry (made in the state directory) */
+  char dns_upstreams[1024];    /* comma list of resolvers to forward to; "" = none */
+  char dns_eth_rpc[1024];      /* Ethereum JSON-RPC URL for .eth names; "" = none */
+  char dns_ens_registry[64];   /* "" = mainnet's */
 } node_config;
 
 void node_config_defaults(node_config *c);

@@ -118,6 +118,19 @@ int node_dns_start(zquic_context *ctx, const node_config *f, const char *state_d
       return -1;
     }
   }
+  /* Forwarding and ENS only when configured: the defaults send nothing off the machine. */
+  char upstream_list[sizeof(f->dns_upstreams)];
+  const char *upstreams[16];
+  size_t n_upstreams = 0;
+  snprintf(upstream_list, sizeof(upstream_list), "%s", f->dns_upstreams);
+  char *save = NULL;
+  for (char *u = strtok_r(upstream_list, ", ", &save); u && n_upstreams < 16;
+       u = strtok_r(NULL, ", ", &save))
+    upstreams[n_upstreams++] = u;
+  cfg.upstreams = upstreams;
+  cfg.n_upstreams = n_upstreams;
+  cfg.eth_rpc_url = f->dns_eth_rpc[0] ? f->dns_eth_rpc : NULL;
+  cfg.ens_registry = f->dns_ens_registry[0] ? f->dns_ens_registry : NULL;
   zones[0] = f->dns_zone[0] ? f->dns_zone : zone;
   cfg.zone_files = zones;
   cfg.n_zone_files = 1;

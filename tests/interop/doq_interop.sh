@@ -143,6 +143,15 @@ node)
   expect_exit 0 "example registry verifies" "$ZQUIC" zns verify --registry "$WORK/state/dns/zns-registry.json"
   expect_exit 1 "nothing forwarded" zq example.com A
   grep -q "REFUSED" "$WORK/out" || fail "default config forwarded a query: $(cat "$WORK/out")"
+  # With dns.upstreams set the node forwards the rest (here to a closed loopback port: SERVFAIL).
+  printf 'dns = { listen = "127.0.0.1:0"; upstreams = "127.0.0.1:9"; };\n' >"$WORK/node2.cfg"
+  "$ZQUIC" node --config "$WORK/node2.cfg" --state-dir "$WORK/state" --listen 127.0.0.1:0 \
+    --log-level warn >"$WORK/node2.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "DNS over QUIC at port" "$WORK/node2.out" && break; sleep 0.1; done
+  ZQ_PORT=$(sed -n 's/.*DNS over QUIC at port \([0-9]*\).*/\1/p' "$WORK/node2.out")
+  expect_exit 1 "node forwards when configured" zq example.com A
+  grep -q "SERVFAIL" "$WORK/out" || fail "configured upstream not used: $(cat "$WORK/out")"
   pass "zquic node serves DNS over QUIC"
   ;;
 *) fail "unknown case $case_name" ;;
