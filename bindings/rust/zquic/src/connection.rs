@@ -296,7 +296,7 @@ pub enum State {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
-    /// "127.0.0.1:4433", "[::1]:4433".
+    /// "127.0.0.1:4433", `"[::1]:4433"`.
     pub remote_address: String,
     /// Our address.
     pub local_address: String,
@@ -325,6 +325,12 @@ pub struct ConnectionInfo {
 #[must_use = "futures do nothing unless polled"]
 pub struct Connecting {
     state: Option<Result<Connection>>,
+}
+
+impl std::fmt::Debug for Connecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connecting").finish_non_exhaustive()
+    }
 }
 
 impl Future for Connecting {
@@ -358,6 +364,12 @@ pub struct AcceptStream {
     conn: Connection,
 }
 
+impl std::fmt::Debug for AcceptStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptStream").finish_non_exhaustive()
+    }
+}
+
 impl Future for AcceptStream {
     type Output = Result<Stream>;
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -388,6 +400,12 @@ pub struct Stream {
 unsafe impl Send for Stream {}
 // SAFETY: as above; every method that changes the stream takes &mut self anyway.
 unsafe impl Sync for Stream {}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").finish_non_exhaustive()
+    }
+}
 
 impl Stream {
     fn new(conn: &Connection, ptr: *mut sys::zquic_stream) -> Stream {
@@ -514,6 +532,12 @@ pub struct ReadFuture<'a> {
     buf: &'a mut [u8],
 }
 
+impl std::fmt::Debug for ReadFuture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadFuture").finish_non_exhaustive()
+    }
+}
+
 impl Future for ReadFuture<'_> {
     type Output = Result<usize>;
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -532,6 +556,12 @@ pub struct WriteFuture<'a> {
     stream: &'a mut Stream,
     data: &'a [u8],
     fin: bool,
+}
+
+impl std::fmt::Debug for WriteFuture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteFuture").finish_non_exhaustive()
+    }
 }
 
 impl Future for WriteFuture<'_> {

@@ -65,7 +65,7 @@ impl Config {
         self.keep_alive = Some(t);
         self
     }
-    /// Default server bind [::] (dual-stack) instead of 0.0.0.0.
+    /// Default server bind `[::]` (dual-stack) instead of 0.0.0.0.
     pub fn enable_ipv6(mut self, on: bool) -> Config {
         self.enable_ipv6 = Some(on);
         self
@@ -221,7 +221,7 @@ impl Context {
         Config::new()
     }
 
-    /// Connects to `address` ("host:port", "[v6]:port") with the context's defaults, blocking
+    /// Connects to `address` ("host:port", `"[v6]:port"`) with the context's defaults, blocking
     /// until the handshake is done and the certificate verified.
     pub fn connect(&self, address: &str) -> Result<Connection> {
         self.connect_with(address, &ConnectOptions::new())
@@ -260,7 +260,7 @@ impl ServerConfig {
     pub fn new() -> ServerConfig {
         ServerConfig::default()
     }
-    /// Where to listen: "127.0.0.1:4433", "[::1]:0" (port 0: any free port).
+    /// Where to listen: "127.0.0.1:4433", `"[::1]:0"` (port 0: any free port).
     pub fn listen(mut self, addr: &str) -> ServerConfig {
         self.listen = Some(addr.to_string());
         self
@@ -332,6 +332,12 @@ pub struct Server {
 unsafe impl Send for Server {}
 // SAFETY: as above.
 unsafe impl Sync for Server {}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
 
 impl Server {
     fn bind(ctx: &Context, cfg: &ServerConfig) -> Result<Server> {

@@ -235,6 +235,12 @@ pub struct Hasher {
 // as the header asks. Not Sync.
 unsafe impl Send for Hasher {}
 
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher").finish_non_exhaustive()
+    }
+}
+
 impl Hasher {
     /// A new state of `alg`.
     pub fn new(alg: HashAlg) -> Result<Hasher> {

@@ -191,6 +191,12 @@ pub struct QueryFuture {
     shared: Arc<Mutex<(Option<Result<Response>>, Option<Waker>)>>,
 }
 
+impl std::fmt::Debug for QueryFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryFuture").finish_non_exhaustive()
+    }
+}
+
 impl Future for QueryFuture {
     type Output = Result<Response>;
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -257,6 +263,12 @@ pub struct Server {
 unsafe impl Send for Server {}
 // SAFETY: as above.
 unsafe impl Sync for Server {}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
 
 impl Server {
     /// Loads the zones and the registry, binds and serves.

@@ -316,6 +316,12 @@ pub struct ResponseFuture {
     _conn: Option<Connection>,
 }
 
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
 impl Future for ResponseFuture {
     type Output = Result<Response>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -383,6 +389,12 @@ pub struct ServerBuilder {
     methods: Vec<(String, Handler)>,
     fallback: Option<Handler>,
     max_receive_message: Option<u32>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder").finish_non_exhaustive()
+    }
 }
 
 impl ServerBuilder {
@@ -504,6 +516,12 @@ pub struct Server {
     inner: Arc<ServerInner>,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
 impl Server {
     /// A builder on `ctx`.
     pub fn builder(ctx: &Context) -> ServerBuilder {
@@ -543,6 +561,12 @@ pub struct Call {
 
 // SAFETY: the C API lets a call be answered from any thread; Call is not Sync (one owner).
 unsafe impl Send for Call {}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call").finish_non_exhaustive()
+    }
+}
 
 impl Call {
     /// "/pkg.Service/Method".

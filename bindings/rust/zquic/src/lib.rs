@@ -33,7 +33,7 @@
 //! s.read_to_end(&mut reply)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod connection;
 mod context;
