@@ -151,6 +151,11 @@ fn main() {
     };
     if let Some(dir) = found_dir {
         println!("cargo:lib_dir={}", dir.display());
+        if !static_link {
+            // This package's own tests (the drift test) run without LD_LIBRARY_PATH; an rpath
+            // from here never reaches dependents' binaries.
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+        }
     }
     println!("cargo:static={}", if static_link { 1 } else { 0 });
 }
