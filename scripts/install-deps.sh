@@ -21,6 +21,7 @@ PACKAGES=(
   golang-go golang-github-lucas-clemente-quic-go-dev golang-github-miekg-dns-dev
   xxd openssl python3 iproute2
   nsd # an authoritative DNS server: the upstream the forwarding tests run on loopback
+  rustc cargo
 )
 
 # The mirror the machine's own sources already use: never write a host into the project.

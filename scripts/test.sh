@@ -69,8 +69,22 @@ fi
 
 if [ -f bindings/rust/Cargo.toml ]; then
   echo "=== cargo test ==="
-  if ZQUIC_LIB_DIR="$root/build" LD_LIBRARY_PATH="$root/build" \
-    cargo test --offline --manifest-path bindings/rust/Cargo.toml; then
+  # Debian's own toolchain (apt: rustc, cargo; rustc 1.63) when it is there, even if a newer one
+  # (rustup's, in ~/.cargo/bin) comes first in PATH: the crate promises to build with Debian 12's
+  # rustc, and testing with a newer one would let newer language or library features slip in.
+  # RUSTC/RUSTDOC too, or Debian's cargo would run whichever rustc PATH finds first.
+  cargo=cargo
+  rust_env=()
+  if [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ]; then
+    cargo=/usr/bin/cargo
+    rust_env=(RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc)
+  fi
+  # ZQUIC_TEST_CERTS: the PKI of tests/gen-certs.sh that ctest made; ZQUIC_BIN_DIR: the C
+  # examples (walletd) the interop tests run against the Rust ones.
+  if env "${rust_env[@]}" ZQUIC_LIB_DIR="$root/build" LD_LIBRARY_PATH="$root/build" \
+    ZQUIC_TEST_CERTS="$root/build/test-certs" ZQUIC_BIN_DIR="$root/build" \
+    CARGO_TARGET_DIR="$root/build/rust-target" \
+    "$cargo" test --offline --manifest-path bindings/rust/Cargo.toml; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
