@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "node_config.h"
 
 #define MAX_ZONES 64
 #define MAX_UPSTREAMS 16
@@ -47,7 +48,11 @@ static void usage(FILE *out) {
           "                      default, IPv6 as [ADDR]:PORT (repeatable, tried in turn)\n"
           "  --upstream-timeout MS  how long each upstream gets (default 2000); a query\n"
           "                      no upstream answers is SERVFAIL after MS x upstreams\n"
-          "  --log-level LEVEL   error, warn, info (default) or debug\n");
+          "  --log-level LEVEL   error, warn, info (default) or debug\n"
+          "  --config FILE       read tls.cert, tls.key and the dns { } group from FILE\n"
+          "                      (the node's format, docs/CONFIG.md); flags win\n"
+          "  --check             load everything (zones, registry, certificate) and exit:\n"
+          "                      0 = OK, 2 = not\n");
 }
 
 static void log_stats(zquic_dns_server *srv) {
@@ -88,7 +93,11 @@ int cli_dns_serve(int argc, char **argv) {
     {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'U'},
     {"eth-rpc", required_argument, NULL, 'E'},      {"ens-registry", required_argument, NULL, 'G'},
     {"eth-timeout", required_argument, NULL, 'T'},
+    {"config", required_argument, NULL, 'F'},       {"check", no_argument, NULL, 'X'},
     {NULL, 0, NULL, 0}};
+  static node_config file; /* static: the config's strings outlive this function's use */
+  const char *config_file = NULL;
+  int check_only = 0, listen_given = 0;
   zquic_dns_config cfg;
   zquic_dns_config_init(&cfg);
   cfg.listen = "127.0.0.1:8853";
@@ -98,7 +107,9 @@ int cli_dns_serve(int argc, char **argv) {
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
     switch (c) {
-    case 'l': cfg.listen = optarg; break;
+    case 'l': cfg.listen = optarg; listen_given = 1; break;
+    case 'F': config_file = optarg; break;
+    case 'X': check_only = 1; break;
     case 'c': cfg.cert_file = optarg; break;
     case 'k': cfg.key_file = optarg; break;
     case 'z':
@@ -137,6 +148,25 @@ int cli_dns_serve(int argc, char **argv) {
     default: usage(stderr); return EXIT_USAGE;
     }
   }
+  if (config_file) {
+    char error[512];
+    node_config_defaults(&file);
+    if (node_config_load(&file, config_file, error, sizeof(error)) != 0) {
+      cli_error("dns serve", "%s", error);
+      return EXIT_USAGE;
+    }
+    if (!listen_given) cfg.listen = file.dns_listen;
+    if (!cfg.cert_file && file.cert[0]) cfg.cert_file = file.cert;
+    if (!cfg.key_file && file.key[0]) cfg.key_file = file.key;
+    if (!n_zones && file.dns_zone[0]) zones[n_zones++] = file.dns_zone;
+    if (!cfg.zns_registry && file.dns_zns_registry[0]) cfg.zns_registry = file.dns_zns_registry;
+    if (!cfg.eth_rpc_url && file.dns_eth_rpc[0]) cfg.eth_rpc_url = file.dns_eth_rpc;
+    if (!cfg.ens_registry && file.dns_ens_registry[0]) cfg.ens_registry = file.dns_ens_registry;
+    char *save = NULL;
+    for (char *u = n_upstreams ? NULL : strtok_r(file.dns_upstreams, ", ", &save);
+         u && n_upstreams < MAX_UPSTREAMS; u = strtok_r(NULL, ", ", &save))
+      upstreams[n_upstreams++] = u;
+  }
   if (optind != argc || !cfg.cert_file || !cfg.key_file) {
     cli_error("dns serve", optind != argc ? "unexpected argument \"%s\"" : "--cert and --key are "
               "required%s", optind != argc ? argv[optind] : "");
@@ -155,9 +185,28 @@ int cli_dns_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the loop thread starts: it inherits this */
   zquic_context *ctx = NULL;
   zquic_dns_server *srv = NULL;
+  char check_listen[300];
+  if (check_only) { /* load everything for real, on a port of its own (853 may need privileges) */
+    snprintf(check_listen, sizeof(check_listen), "%s", cfg.listen);
+    char *colon = strrchr(check_listen, ':');
+    if (colon) snprintf(colon, sizeof(check_listen) - (size_t)(colon - check_listen), ":0");
+    cfg.listen = check_listen;
+  }
   int rc = zquic_init(NULL, &ctx);
   if (rc == 0) rc = zquic_dns_serve(ctx, &cfg, &srv);
+  if (rc == 0 && check_only) {
+    printf("zquic dns serve: configuration OK (%zu zone file(s)%s, %zu upstream(s)%s)\n", n_zones,
+           cfg.zns_registry ? ", ZNS registry" : "", n_upstreams, cfg.eth_rpc_url ? ", ENS" : "");
+    zquic_dns_server_free(srv);
+    zquic_destroy(ctx);
+    return EXIT_OK;
+  }
   if (rc) {
+    if (check_only) {
+      cli_zerror("dns serve", "configuration", rc);
+      zquic_destroy(ctx);
+      return EXIT_USAGE;
+    }
     cli_zerror("dns serve", "cannot start", rc);
     zquic_destroy(ctx);
     return rc == ZQUIC_ERR_INVALID_ARGUMENT || rc == ZQUIC_ERR_IO ? EXIT_USAGE : EXIT_FAIL;

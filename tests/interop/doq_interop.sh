@@ -123,6 +123,16 @@ zns)
   sleep 0.5
   expect_exit 0 "old data after a failed reload" zq bob.zns AAAA --short
   grep -q "reload failed" "$WORK/dns-serve.out" || fail "failed reload not logged"
+  # The same settings from a config file, validated with --check (exit 0 / exit 2 with FILE:LINE).
+  printf 'tls = { cert = "%s"; key = "%s"; };\ndns = { listen = "127.0.0.1:0"; zns_registry = "%s"; };\n' \
+    "$CERTS/server-chain.pem" "$CERTS/server.key" "$WORK/good-registry.json" >"$WORK/dns.cfg"
+  "$ZQUIC" zns sign --key "$WORK/bob.key" --registry "$WORK/good-registry.json" --domain cfg.zns \
+    --record "A 60 192.0.2.9" >/dev/null
+  expect_exit 0 "dns serve --check" "$ZQUIC" dns serve --config "$WORK/dns.cfg" --check
+  grep -q "configuration OK" "$WORK/out" || fail "--check: $(cat "$WORK/out")"
+  printf 'dns = { zonez = "x"; };\n' >"$WORK/bad.cfg"
+  expect_exit 2 "dns serve bad config" "$ZQUIC" dns serve --config "$WORK/bad.cfg" --check
+  grep -q 'bad.cfg:1: unknown setting "dns.zonez"' "$WORK/err" || fail "bad config: $(cat "$WORK/err")"
   pass "ZNS registry through zquic dns serve"
   ;;
 node)
