@@ -290,6 +290,8 @@ opaque! {
     zquic_grpc_server_call;
     /// A DoQ resolver.
     zquic_dns_server;
+    /// A DoQ client for one server (connection reuse, 0-RTT resumption).
+    zquic_dns_client;
 }
 
 /// `zquic_config`: context defaults (`zquic_config_init`).
@@ -557,6 +559,12 @@ pub struct zquic_dns_config {
     pub enable_0rtt: c_int,
     pub retry: c_int,
     pub no_fin_timeout_ms: u32,
+    pub upstreams: *const *const c_char,
+    pub n_upstreams: usize,
+    pub upstream_timeout_ms: u32,
+    pub eth_rpc_url: *const c_char,
+    pub ens_registry: *const c_char,
+    pub eth_timeout_ms: u32,
 }
 
 /// DoQ resolver counters (`zquic_dns_server_stats`).
@@ -578,6 +586,11 @@ pub struct zquic_dns_stats {
     pub cancelled: u64,
     pub zns_entries: u64,
     pub zns_rejected: u64,
+    pub forwarded: u64,
+    pub upstream_failures: u64,
+    pub upstream_tcp: u64,
+    pub ens_lookups: u64,
+    pub ens_failures: u64,
 }
 
 extern "C" {
@@ -1086,6 +1099,22 @@ extern "C" {
         out: *mut *mut zquic_dns_response,
     ) -> c_int;
     pub fn zquic_dns_response_free(resp: *mut zquic_dns_response);
+    pub fn zquic_dns_client_create(
+        ctx: *mut zquic_context,
+        server: *const c_char,
+        opts: *const zquic_connect_options,
+        out: *mut *mut zquic_dns_client,
+    ) -> c_int;
+    pub fn zquic_dns_client_query(
+        client: *mut zquic_dns_client,
+        name: *const c_char,
+        query_type: c_int,
+        opts: *const zquic_dns_query_options,
+        out: *mut *mut zquic_dns_response,
+    ) -> c_int;
+    pub fn zquic_dns_client_connects(client: *const zquic_dns_client) -> c_uint;
+    pub fn zquic_dns_client_early_connects(client: *const zquic_dns_client) -> c_uint;
+    pub fn zquic_dns_client_free(client: *mut zquic_dns_client);
     pub fn zquic_dns_config_init(cfg: *mut zquic_dns_config);
     pub fn zquic_dns_serve(
         ctx: *mut zquic_context,

@@ -149,10 +149,12 @@ fn layouts_and_constants_match_the_header() {
             authoritative, truncated, ede_code, ede_text }
         zquic_dns_query_options { struct_size, timeout_ms, dnssec_ok, padding }
         zquic_dns_config { struct_size, listen, cert_file, key_file, zone_files, n_zone_files,
-            zns_registry, cache_max_bytes, enable_0rtt, retry, no_fin_timeout_ms }
+            zns_registry, cache_max_bytes, enable_0rtt, retry, no_fin_timeout_ms, upstreams,
+            n_upstreams, upstream_timeout_ms, eth_rpc_url, ens_registry, eth_timeout_ms }
         zquic_dns_stats { struct_size, queries, answers, cache_hits, cache_misses, zone_answers,
             zns_answers, nxdomain, refused, servfail, formerr, protocol_errors, cancelled,
-            zns_entries, zns_rejected }
+            zns_entries, zns_rejected, forwarded, upstream_failures, upstream_tcp, ens_lookups,
+            ens_failures }
     };
 
     // Constants: the same names on both sides, values printed by C below.
