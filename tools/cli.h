@@ -28,6 +28,14 @@ void cli_zerror(const char *cmd, const char *what, int rc);
 /* Log to stderr with a timestamp when `level` <= the current level (0 error .. 3 debug). */
 void cli_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_log_level(const char *text); /* -1 when unknown */
+/* Read a file of hex text into out: exactly `want` bytes, or up to `cap` when want is 0
+ * (cli_files.c). 0, or prints "zquic CMD: error: WHAT PATH: why" and returns EXIT_USAGE. */
+int cli_read_hex_file(const char *cmd, const char *path, const char *what, uint8_t *out,
+                      size_t cap, size_t want, size_t *out_len);
+/* `zquic CMD SUB ...`: run the subcommand named by argv[1], or answer --help / a usage error
+ * with usage() (zquic.c). */
+int cli_run_subcommand(const char *cmd, int argc, char **argv, const cli_command *subs,
+                       size_t n_subs, void (*usage)(FILE *out));
 /* Load modes (cli_latency.c): a monotonic clock in ms, and the one latency line they print
  * ("latency ms: min .. mean .. p50 .. p90 .. p99 .. max ..", nearest-rank); sorts ms[]. */
 double cli_mono_ms(void);

@@ -25,7 +25,6 @@
 #include "cli.h"
 
 #define CMD "crypto"
-#define HEX_FILE_MAX 4096 /* key and signature files are a line of hex */
 
 /* ---- files ---- */
 
@@ -87,33 +86,6 @@ static void input_free(input_data *in) {
   else
     free(in->data);
   memset(in, 0, sizeof(*in));
-}
-
-/* Read a hex file into out (exactly `want` bytes, or any length up to cap when want is 0).
- * Returns 0, or prints why and returns EXIT_USAGE. */
-static int read_hex_file(const char *path, const char *what, uint8_t *out, size_t cap,
-                         size_t want, size_t *out_len) {
-  char text[HEX_FILE_MAX];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    cli_error(CMD, "cannot open %s %s: %s", what, path, strerror(errno));
-    return EXIT_USAGE;
-  }
-  ssize_t n = read(fd, text, sizeof(text));
-  close(fd);
-  int rc = EXIT_OK;
-  if (n < 0 || n == (ssize_t)sizeof(text)) {
-    cli_error(CMD, "%s %s: %s", what, path, n < 0 ? strerror(errno) : "file too large");
-    rc = EXIT_USAGE;
-  } else if (zquic_crypto_hex_decode(text, (size_t)n, out, cap, out_len) != ZQUIC_OK) {
-    cli_error(CMD, "%s %s is not hex text: %s", what, path, zquic_last_error());
-    rc = EXIT_USAGE;
-  } else if (want != 0 && *out_len != want) {
-    cli_error(CMD, "%s %s holds %zu bytes, expected %zu", what, path, *out_len, want);
-    rc = EXIT_USAGE;
-  }
-  zquic_crypto_memzero(text, sizeof(text)); /* may be a secret key */
-  return rc;
 }
 
 static int write_hex_file(const char *path, const uint8_t *data, size_t len, mode_t mode,
@@ -301,7 +273,7 @@ static int cmd_sign(int argc, char **argv) {
   if (check_sig_alg("sign", &o, &type, &format) != EXIT_OK) return EXIT_USAGE;
   uint8_t secret[32];
   size_t secret_len;
-  int rc = read_hex_file(o.key, "key file", secret, sizeof(secret), 32, &secret_len);
+  int rc = cli_read_hex_file(CMD, o.key, "key file", secret, sizeof(secret), 32, &secret_len);
   if (rc != EXIT_OK) return rc;
   input_data in;
   if (input_load(argv[optind], &in) != 0) {
@@ -341,8 +313,8 @@ static int cmd_verify(int argc, char **argv) {
   if (check_sig_alg("verify", &o, &type, &format) != EXIT_OK) return EXIT_USAGE;
   uint8_t public_key[ZQUIC_CRYPTO_PUBLIC_KEY_MAX_LEN], sig[ZQUIC_CRYPTO_SIGNATURE_MAX_LEN];
   size_t public_len, sig_len;
-  int rc = read_hex_file(o.key, "public key file", public_key, sizeof(public_key), 0, &public_len);
-  if (rc == EXIT_OK) rc = read_hex_file(o.sig, "signature file", sig, sizeof(sig), 0, &sig_len);
+  int rc = cli_read_hex_file(CMD, o.key, "public key file", public_key, sizeof(public_key), 0, &public_len);
+  if (rc == EXIT_OK) rc = cli_read_hex_file(CMD, o.sig, "signature file", sig, sizeof(sig), 0, &sig_len);
   if (rc != EXIT_OK) return rc;
   input_data in;
   if (input_load(argv[optind], &in) != 0) {
@@ -366,7 +338,7 @@ static int cmd_x25519(int argc, char **argv) {
     cli_error(CMD, "x25519: --peer must be 32 bytes of hex");
     return EXIT_USAGE;
   }
-  rc = read_hex_file(o.key, "key file", secret, sizeof(secret), 32, &len);
+  rc = cli_read_hex_file(CMD, o.key, "key file", secret, sizeof(secret), 32, &len);
   if (rc != EXIT_OK) return rc;
   rc = zquic_crypto_x25519(secret, 32, peer, 32, shared, sizeof(shared), &len);
   zquic_crypto_memzero(secret, sizeof(secret));
@@ -522,24 +494,9 @@ static void crypto_usage(FILE *out) {
 }
 
 int cmd_crypto(int argc, char **argv) {
-  static const struct {
-    const char *name;
-    int (*run)(int, char **);
-  } subs[] = {
-    {"keygen", cmd_keygen}, {"sign", cmd_sign},     {"verify", cmd_verify},
-    {"hash", cmd_crypto_hash}, {"x25519", cmd_x25519}, {"address", cmd_address},
+  static const cli_command subs[] = {
+    {"keygen", cmd_keygen, NULL}, {"sign", cmd_sign, NULL},     {"verify", cmd_verify, NULL},
+    {"hash", cmd_crypto_hash, NULL}, {"x25519", cmd_x25519, NULL}, {"address", cmd_address, NULL},
   };
-  if (argc < 2) {
-    crypto_usage(stderr);
-    return EXIT_USAGE;
-  }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    crypto_usage(stdout);
-    return EXIT_OK;
-  }
-  for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-    if (strcmp(argv[1], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
-  cli_error(CMD, "unknown subcommand \"%s\"", argv[1]);
-  crypto_usage(stderr);
-  return EXIT_USAGE;
+  return cli_run_subcommand(CMD, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), crypto_usage);
 }

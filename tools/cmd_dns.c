@@ -198,17 +198,6 @@ static void usage(FILE *out) {
 }
 
 int cmd_dns(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return EXIT_USAGE;
-  }
-  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    usage(stdout);
-    return EXIT_OK;
-  }
-  if (!strcmp(argv[1], "query")) return dns_query(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "serve")) return cli_dns_serve(argc - 1, argv + 1);
-  cli_error("dns", "unknown command \"%s\" (query or serve)", argv[1]);
-  usage(stderr);
-  return EXIT_USAGE;
+  static const cli_command subs[] = {{"query", dns_query, NULL}, {"serve", cli_dns_serve, NULL}};
+  return cli_run_subcommand("dns", argc, argv, subs, 2, usage);
 }

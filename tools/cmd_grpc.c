@@ -362,17 +362,6 @@ static void usage(FILE *out) {
 }
 
 int cmd_grpc(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return EXIT_USAGE;
-  }
-  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    usage(stdout);
-    return EXIT_OK;
-  }
-  if (!strcmp(argv[1], "call")) return grpc_call(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "serve")) return cli_grpc_serve(argc - 1, argv + 1);
-  cli_error("grpc", "unknown command \"%s\" (call or serve)", argv[1]);
-  usage(stderr);
-  return EXIT_USAGE;
+  static const cli_command subs[] = {{"call", grpc_call, NULL}, {"serve", cli_grpc_serve, NULL}};
+  return cli_run_subcommand("grpc", argc, argv, subs, 2, usage);
 }

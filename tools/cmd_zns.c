@@ -109,28 +109,12 @@ static int parse_u64(const char *text, uint64_t max, uint64_t *out) {
 
 /* The 32-byte Ed25519 secret of a key file. 0, or prints why and returns EXIT_USAGE. */
 static int read_secret(const char *path, uint8_t seed[32]) {
-  char text[4096];
   size_t len = strlen(path), got = 0;
   if (len >= 4 && strcmp(path + len - 4, ".pub") == 0) {
     cli_error(CMD, "--key takes the secret key file PREFIX.key, not %s", path);
     return EXIT_USAGE;
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    cli_error(CMD, "cannot open key %s: %s", path, strerror(errno));
-    return EXIT_USAGE;
-  }
-  ssize_t n = read(fd, text, sizeof(text));
-  close(fd);
-  int rc = EXIT_USAGE;
-  if (n < 0 || n == (ssize_t)sizeof(text))
-    cli_error(CMD, "key %s: %s", path, n < 0 ? strerror(errno) : "file too large");
-  else if (zquic_crypto_hex_decode(text, (size_t)n, seed, 32, &got) != ZQUIC_OK || got != 32)
-    cli_error(CMD, "key %s is not a 32-byte Ed25519 secret key in hex", path);
-  else
-    rc = EXIT_OK;
-  zquic_crypto_memzero(text, sizeof(text));
-  return rc;
+  return cli_read_hex_file(CMD, path, "Ed25519 secret key", seed, 32, 32, &got);
 }
 
 /* The registry document: the file's, or an empty one when FILE does not exist yet. */
@@ -438,17 +422,6 @@ static void zns_usage(FILE *out) {
 }
 
 int cmd_zns(int argc, char **argv) {
-  if (argc < 2) {
-    zns_usage(stderr);
-    return EXIT_USAGE;
-  }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    zns_usage(stdout);
-    return EXIT_OK;
-  }
-  if (strcmp(argv[1], "sign") == 0) return cmd_zns_sign(argc - 1, argv + 1);
-  if (strcmp(argv[1], "verify") == 0) return cmd_zns_verify(argc - 1, argv + 1);
-  cli_error(CMD, "unknown subcommand \"%s\"", argv[1]);
-  zns_usage(stderr);
-  return EXIT_USAGE;
+  static const cli_command subs[] = {{"sign", cmd_zns_sign, NULL}, {"verify", cmd_zns_verify, NULL}};
+  return cli_run_subcommand(CMD, argc, argv, subs, 2, zns_usage);
 }

@@ -75,6 +75,23 @@ void cli_log(int level, const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
+int cli_run_subcommand(const char *cmd, int argc, char **argv, const cli_command *subs,
+                       size_t n_subs, void (*usage)(FILE *out)) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  for (size_t i = 0; i < n_subs; i++)
+    if (strcmp(argv[1], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
+  cli_error(cmd, "unknown subcommand \"%s\"", argv[1]);
+  usage(stderr);
+  return EXIT_USAGE;
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: zquic COMMAND [OPTIONS] [ARGS]\n"
