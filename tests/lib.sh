@@ -74,3 +74,17 @@ start_zquic_serve() {
 make_file() { head -c "$2" /dev/urandom >"$1"; }
 
 same_bytes() { cmp -s "$1" "$2" || fail "$3: bodies differ ($(stat -c %s "$1") vs $(stat -c %s "$2") bytes)"; }
+
+# DNS over QUIC: start `zquic dns serve` on a free loopback port (ZQ_PORT, DNS_PID; later
+# flags win, e.g. --log-level info), and ask it with our client (zq) or the Go one (goq).
+start_dns_serve() {
+  local pf=$WORK/dport.$RANDOM
+  "$ZQUIC" dns serve --listen 127.0.0.1:0 --port-file "$pf" --cert "$CERTS/server-chain.pem" \
+    --key "$CERTS/server.key" --log-level warn "$@" >"$WORK/dns-serve.out" 2>&1 &
+  DNS_PID=$!
+  PIDS+=($!)
+  wait_for_file "$pf"
+  ZQ_PORT=$(cat "$pf")
+}
+goq() { "$PEERS_BIN/doq-query" -addr "127.0.0.1:$ZQ_PORT" -ca "$CERTS/ca.pem" -sni localhost "$@"; }
+zq() { "$ZQUIC" dns query --ca "${CA:-$CERTS/ca.pem}" "@localhost:$ZQ_PORT" "$@"; }

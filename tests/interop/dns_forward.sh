@@ -21,8 +21,6 @@ CA=$CERTS/ca.pem
 TIMEOUT_MS=600
 
 ms_now() { date +%s%3N; }
-goq() { "$PEERS_BIN/doq-query" -addr "127.0.0.1:$ZQ_PORT" -ca "$CA" -sni localhost "$@"; }
-zq() { "$ZQUIC" dns query --ca "$CA" "@localhost:$ZQ_PORT" "$@"; }
 
 # The upstream's zone: A, TXT, CNAME, and 20 TXT strings of 200 bytes (~4.3 KB, over any UDP size).
 {
@@ -67,15 +65,8 @@ PIDS+=($!)
 wait_for_udp "$NSD_PORT"
 for _ in $(seq 1 100); do grep -q "nsd started" "$WORK/nsd.log" 2>/dev/null && break; sleep 0.05; done
 
-start_dns_serve() { # extra args...
-  local pf=$WORK/dport.$RANDOM
-  "$ZQUIC" dns serve --listen 127.0.0.1:0 --port-file "$pf" --cert "$CERTS/server-chain.pem" \
-    --key "$CERTS/server.key" --log-level info --zone "$WORK/zq.zone" "$@" \
-    >"$WORK/dns-serve.out" 2>&1 &
-  DNS_PID=$!
-  PIDS+=($!)
-  wait_for_file "$pf"
-  ZQ_PORT=$(cat "$pf")
+serve_zone() { # extra args: lib.sh's start_dns_serve with this test's zone, logging at info
+  start_dns_serve --log-level info --zone "$WORK/zq.zone" "$@"
 }
 stop_dns_serve() { # SIGTERM must end it cleanly (exit 0: also no sanitizer report)
   local rc=0
@@ -94,7 +85,7 @@ stats_line() { # ask the server to log its counters (SIGHUP) and print the upstr
   grep "upstreams:" "$WORK/dns-serve.out" | tail -1
 }
 
-start_dns_serve --upstream "127.0.0.1:$NSD_PORT" --upstream-timeout "$TIMEOUT_MS"
+serve_zone --upstream "127.0.0.1:$NSD_PORT" --upstream-timeout "$TIMEOUT_MS"
 
 # Forwarded answers, through both clients.
 expect_exit 0 "forwarded A" zq www.fwd.test A --short
@@ -168,7 +159,7 @@ time.sleep(300)
 PIDS+=($!)
 wait_for_file "$WORK/holes"
 read -r hole1 hole2 <"$WORK/holes"
-start_dns_serve --upstream "127.0.0.1:$hole1" --upstream "127.0.0.1:$hole2" \
+serve_zone --upstream "127.0.0.1:$hole1" --upstream "127.0.0.1:$hole2" \
   --upstream-timeout "$TIMEOUT_MS"
 t0=$(ms_now)
 zq silent.fwd.test A >"$WORK/slow" 2>&1 &

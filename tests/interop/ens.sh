@@ -17,17 +17,6 @@ case_name=${1:?case}
 : "${PEERS_BIN:?PEERS_BIN must hold the Go peers}"
 CA=$CERTS/ca.pem
 
-start_dns_serve() {
-  local pf=$WORK/dport.$RANDOM
-  "$ZQUIC" dns serve --listen 127.0.0.1:0 --port-file "$pf" --cert "$CERTS/server-chain.pem" \
-    --key "$CERTS/server.key" --log-level warn "$@" >"$WORK/dns-serve.out" 2>&1 &
-  DNS_PID=$!
-  PIDS+=($!)
-  wait_for_file "$pf"
-  ZQ_PORT=$(cat "$pf")
-}
-goq() { "$PEERS_BIN/doq-query" -addr "127.0.0.1:$ZQ_PORT" -ca "$CA" -sni localhost "$@"; }
-zq() { "$ZQUIC" dns query --ca "$CA" "@localhost:$ZQ_PORT" "$@"; }
 ms_now() { date +%s%3N; }
 
 # A zone and a ZNS entry on the same server: they must keep answering while ENS is down.
