@@ -99,14 +99,21 @@ void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
   zq_ctx_notify(conn->ctx);
 }
 
+/* `n` received bytes were read or dropped: give their flow-control credit back. The
+ * connection's share always goes back, also when the transport has already closed the stream
+ * (its bytes still counted against the connection window: keeping that share would stall the
+ * connection once a window's worth of answers had been read after their streams closed). */
+static void give_back(zquic_stream *s, size_t n) {
+  zquic_connection *conn = s->conn;
+  if (!n || !conn->qc) return;
+  if (s->transport_open) ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, n);
+  ngtcp2_conn_extend_max_offset(conn->qc, n);
+  zq_conn_schedule(conn);
+}
+
 size_t zq_stream_take(zquic_stream *s, void *out, size_t n) {
   size_t got = zq_buf_read(&s->rx, out, n);
-  zquic_connection *conn = s->conn;
-  if (got && conn->qc && s->transport_open) {
-    ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, got);
-    ngtcp2_conn_extend_max_offset(conn->qc, got);
-    zq_conn_schedule(conn);
-  }
+  give_back(s, got);
   return got;
 }
 
@@ -317,11 +324,7 @@ ZQUIC_API int zquic_stream_receive(zquic_stream *s, void *buf, size_t cap, int t
     if (s->rx.len > 0) {
       size_t n = zq_buf_read(&s->rx, buf, cap);
       *received = n;
-      if (conn->qc && s->transport_open) {
-        ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, n);
-        ngtcp2_conn_extend_max_offset(conn->qc, n);
-        zq_conn_schedule(conn);
-      }
+      give_back(s, n);
       break;
     }
     if (s->early_rejected) {
@@ -364,10 +367,12 @@ int zq_stream_release(zquic_stream *s) {
     bool can_receive = !((s->id & 0x2) && ((s->id & 0x1) == (conn->is_server ? 1 : 0)));
     if (can_receive && !s->fin_received && !s->reset_received)
       ngtcp2_conn_shutdown_stream_read(conn->qc, 0, s->id, 0);
-    if (s->rx.len) {
-      ngtcp2_conn_extend_max_offset(conn->qc, s->rx.len);
-      zq_buf_clear(&s->rx);
-    }
+    zq_conn_schedule(conn);
+  }
+  if (s->rx.len) { /* unread: nobody will take it, so its credit goes back now */
+    size_t unread = s->rx.len;
+    zq_buf_clear(&s->rx);
+    if (conn->qc) ngtcp2_conn_extend_max_offset(conn->qc, unread);
     zq_conn_schedule(conn);
   }
   s->user_held = false;

@@ -51,6 +51,8 @@ static void detach_stream(zq_grpc_call *call) {
   call->st = NULL;
   st->hooks = NULL;
   st->user_held = false;
+  if (call->owed_credit) zq_h3_credit(st, call->owed_credit); /* the connection's share too */
+  call->owed_credit = 0;
   if (st->closed) {
     zq_h3_stream_free(st);
     return;
@@ -59,8 +61,6 @@ static void detach_stream(zq_grpc_call *call) {
     ngtcp2_conn_shutdown_stream(st->conn->qc, 0, st->id, NGHTTP3_H3_REQUEST_CANCELLED);
     zq_conn_schedule(st->conn);
   }
-  if (call->owed_credit) zq_h3_credit(st, call->owed_credit);
-  call->owed_credit = 0;
 }
 
 void zq_grpc_call_complete(zq_grpc_call *call, int status, const char *fmt, ...) {

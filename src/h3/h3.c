@@ -220,9 +220,13 @@ static void give_credit(zquic_connection *conn, int64_t id, size_t n) {
 }
 
 void zq_h3_credit(zq_h3_stream *st, size_t n) {
-  if (st->closed) return;
-  give_credit(st->conn, st->id, n);
-  zq_conn_schedule(st->conn);
+  zquic_connection *conn = st->conn;
+  if (!conn->qc || n == 0) return;
+  /* After the stream closed only the connection's share of the credit still matters, but it
+   * does: those bytes counted against the connection window. */
+  if (!st->closed) ngtcp2_conn_extend_max_stream_offset(conn->qc, st->id, n);
+  ngtcp2_conn_extend_max_offset(conn->qc, n);
+  zq_conn_schedule(conn);
 }
 
 static int acked_cb(nghttp3_conn *s, int64_t id, uint64_t datalen, void *cu, void *su) {

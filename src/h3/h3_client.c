@@ -236,11 +236,7 @@ ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t ca
     if (st->rx.len) {
       size_t n = zq_buf_read(&st->rx, buf, cap);
       *nread = n;
-      if (conn->qc && !st->closed) {
-        ngtcp2_conn_extend_max_stream_offset(conn->qc, st->id, n);
-        ngtcp2_conn_extend_max_offset(conn->qc, n);
-        zq_conn_schedule(conn);
-      }
+      zq_h3_credit(st, n);
       break;
     }
     if (st->fin_received) break; /* end of body */
@@ -263,11 +259,12 @@ static int free_on_loop(void *arg) {
   zq_h3_stream *st = arg;
   zquic_connection *conn = st->conn;
   st->user_held = false;
+  if (st->rx.len && conn->qc) /* unread: its connection credit goes back, open or not */
+    ngtcp2_conn_extend_max_offset(conn->qc, st->rx.len);
+  zq_buf_clear(&st->rx);
   if (!st->closed && conn->qc) {
     if (!st->fin_received || !st->tx_eof)
       ngtcp2_conn_shutdown_stream(conn->qc, 0, st->id, NGHTTP3_H3_REQUEST_CANCELLED);
-    if (st->rx.len) ngtcp2_conn_extend_max_offset(conn->qc, st->rx.len);
-    zq_buf_clear(&st->rx);
     zq_conn_schedule(conn);
   } else {
     zq_h3_stream_free(st);

@@ -4,6 +4,8 @@
  */
 #include "test_helpers.h"
 
+#include <unistd.h>
+
 #include <gnutls/crypto.h>
 
 static echo_server es;
@@ -170,6 +172,30 @@ static void expect_connect_failure(const char *ca, const char *sni, int expect_c
     fail_msg("error text \"%s\" lacks \"%s\"", zquic_last_error(), expect_text);
 }
 
+/* Streams whose transport closes before their data is read (the echo and both FINs are done
+ * while the reader sleeps) still hand their connection-level credit back when it is read:
+ * 100 x 64 KiB is well past the 4 MiB connection window, so a leak would stall the connection. */
+static void test_read_after_close_returns_credit(void **state) {
+  (void)state;
+  zquic_connection *conn = NULL;
+  ASSERT_OK(zquic_create_connection(cctx, es.address, &conn));
+  static uint8_t out[65536];
+  static char in[65536 + 1];
+  for (size_t i = 0; i < sizeof(out); i++) out[i] = (uint8_t)(i * 7);
+  for (int round = 0; round < 100; round++) {
+    zquic_stream *s = NULL;
+    ASSERT_OK(zquic_stream_open(conn, ZQUIC_STREAM_BIDI, 5000, &s));
+    ASSERT_OK(zquic_stream_send(s, out, sizeof(out), 1, 5000, NULL));
+    usleep(3000); /* let the echo finish (and the stream close) before reading */
+    size_t len = 0;
+    read_all(s, in, sizeof(in), &len);
+    assert_int_equal(len, sizeof(out));
+    assert_memory_equal(in, out, sizeof(out));
+    zquic_close_stream(s);
+  }
+  zquic_close_connection(conn);
+}
+
 static void test_wrong_ca_and_host(void **state) {
   (void)state;
   expect_connect_failure(cert_path("other-ca.pem"), NULL, ZQUIC_ERR_CERT_VERIFY,
@@ -292,6 +318,7 @@ int main(void) {
     cmocka_unit_test(test_no_server_times_out),
     cmocka_unit_test(test_destroy_with_open_handles),
     cmocka_unit_test(test_server_stop_and_free),
+    cmocka_unit_test(test_read_after_close_returns_credit),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
