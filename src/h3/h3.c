@@ -238,6 +238,7 @@ static int acked_cb(nghttp3_conn *s, int64_t id, uint64_t datalen, void *cu, voi
   zq_buf_consume(&st->tx, (size_t)datalen);
   st->tx_given -= (size_t)datalen;
   if (st->tx_blocked && (st->source || st->tx.len > st->tx_given)) zq_h3_stream_resume(st);
+  if (st->is_client && st->hooks && st->hooks->on_acked) st->hooks->on_acked(st, st->hooks_user);
   zq_ctx_notify(st->conn->ctx);
   return 0;
 }
@@ -282,6 +283,7 @@ static int recv_data_cb(nghttp3_conn *s, int64_t id, const uint8_t *data, size_t
     }
   } else {
     zq_h3_server_on_body(st, data, len);
+    if (st->hold_credit) return 0; /* the handler gives it back with zq_h3_credit */
   }
   give_credit(h3->conn, id, len);
   return 0;
@@ -325,7 +327,6 @@ static int recv_header_cb(nghttp3_conn *s, int64_t id, int32_t token, nghttp3_rc
 static int end_headers_cb(nghttp3_conn *s, int64_t id, int fin, void *cu, void *su) {
   (void)s;
   (void)id;
-  (void)fin;
   (void)cu;
   zq_h3_stream *st = su;
   if (!st) return 0;
@@ -340,6 +341,7 @@ static int end_headers_cb(nghttp3_conn *s, int64_t id, int fin, void *cu, void *
     zq_ctx_notify(st->conn->ctx);
   } else {
     st->headers_done = true;
+    st->headers_fin = fin != 0;
     zq_h3_server_on_headers(st);
   }
   return 0;

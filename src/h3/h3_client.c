@@ -57,8 +57,11 @@ int zq_h3_submit_request(zquic_connection *conn, int64_t id, const char *method,
     {":method", method}, {":scheme", "https"}, {":authority", authority}, {":path", path},
     {"user-agent", ua},
   };
-  size_t n = 0;
-  for (size_t i = 0; i < 5; i++, n++)
+  /* A user-agent among the extra fields (a proxy passing its client's on) replaces ours. */
+  size_t n = 0, n_pseudo = 5;
+  for (size_t i = 0; i < n_extra; i++)
+    if (extra[i].name && strcmp(extra[i].name, "user-agent") == 0) n_pseudo = 4;
+  for (size_t i = 0; i < n_pseudo; i++, n++)
     nv[n] = (nghttp3_nv){(uint8_t *)(uintptr_t)pseudo[i][0], (uint8_t *)(uintptr_t)pseudo[i][1],
                          strlen(pseudo[i][0]), strlen(pseudo[i][1]), NGHTTP3_NV_FLAG_NONE};
   int rc = zq_fields_to_nv(extra, n_extra, nv + n);

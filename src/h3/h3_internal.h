@@ -56,6 +56,9 @@ typedef struct zq_h3_hooks {
   bool (*on_data)(struct zq_h3_stream *st, const uint8_t *data, size_t len, void *user);
   void (*on_end)(struct zq_h3_stream *st, void *user);   /* FIN: trailers are complete */
   void (*on_close)(struct zq_h3_stream *st, void *user); /* closed, reset or connection gone */
+  /* Optional: the peer acknowledged request body bytes, so tx has room again (Wraith streams
+   * an upload through and waits for this before taking more from its client). */
+  void (*on_acked)(struct zq_h3_stream *st, void *user);
 } zq_h3_hooks;
 
 typedef struct zq_h3_stream {
@@ -83,6 +86,11 @@ typedef struct zq_h3_stream {
   const zq_h3_hooks *hooks; /* client streams of an internal layer; see zq_h3_hooks */
   void *hooks_user;
   void *service;       /* server: the gRPC layer's state for this exchange */
+  /* server: request body credit is not returned after on_body; the handler returns it with
+   * zq_h3_credit once it has passed the bytes on (Wraith: the upload moves at the backend's
+   * pace instead of piling up in the proxy). */
+  bool hold_credit;
+  bool headers_fin;    /* server: the request's header section came with FIN (no body) */
   char peer[64];
 } zq_h3_stream;
 
