@@ -238,7 +238,7 @@ static int acked_cb(nghttp3_conn *s, int64_t id, uint64_t datalen, void *cu, voi
   zq_buf_consume(&st->tx, (size_t)datalen);
   st->tx_given -= (size_t)datalen;
   if (st->tx_blocked && (st->source || st->tx.len > st->tx_given)) zq_h3_stream_resume(st);
-  if (st->is_client && st->hooks && st->hooks->on_acked) st->hooks->on_acked(st, st->hooks_user);
+  if (st->hooks && st->hooks->on_acked) st->hooks->on_acked(st, st->hooks_user);
   zq_ctx_notify(st->conn->ctx);
   return 0;
 }

@@ -56,8 +56,9 @@ typedef struct zq_h3_hooks {
   bool (*on_data)(struct zq_h3_stream *st, const uint8_t *data, size_t len, void *user);
   void (*on_end)(struct zq_h3_stream *st, void *user);   /* FIN: trailers are complete */
   void (*on_close)(struct zq_h3_stream *st, void *user); /* closed, reset or connection gone */
-  /* Optional: the peer acknowledged request body bytes, so tx has room again (Wraith streams
-   * an upload through and waits for this before taking more from its client). */
+  /* Optional: the peer acknowledged body bytes, so tx has room again (Wraith streams an upload
+   * or a download through and waits for this before taking more). Server exchanges may set
+   * hooks with only this member. */
   void (*on_acked)(struct zq_h3_stream *st, void *user);
 } zq_h3_hooks;
 

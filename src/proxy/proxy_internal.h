@@ -193,10 +193,10 @@ void zq_px_fields_free(zq_px_fields *f);
  * X-Forwarded-For/-Proto/-Host and Via. `client_ip` is the peer address without its port. */
 int zq_px_request_fields(const zq_h3_stream *st, const char *client_ip, int protocol,
                          zq_px_fields *out);
-/* The backend's response fields minus hop-by-hop ones (and its `server`), plus Via and
- * Alt-Svc. */
-int zq_px_response_fields(const zquic_h3_header *in, size_t n, const char *alt_svc,
-                          zq_px_fields *out);
+/* The backend's response fields minus hop-by-hop ones (and its `server`), plus Via (naming
+ * the backend's protocol, ZQ_PROXY_H3 / ZQ_PROXY_HTTP1) and Alt-Svc (NULL = none). */
+int zq_px_response_fields(const zquic_h3_header *in, size_t n, int backend_protocol,
+                          const char *alt_svc, zq_px_fields *out);
 bool zq_px_hop_by_hop(const char *name);
 bool zq_px_method_idempotent(const char *method);
 
