@@ -161,6 +161,12 @@ typedef struct zquic_server_config {
    * the context's queue. At most 64. The context keeps the extra loop threads until zquic_destroy
    * and reuses them for its other servers. */
   uint32_t workers;
+  /* ---- fields added in 0.3 ---- */
+  /* More certificates (PEM chain and key files, pairwise) besides cert_file: the one whose names
+   * match the client's SNI is served, cert_file when none does. Copied at creation. */
+  const char *const *sni_cert_files;
+  const char *const *sni_key_files;
+  size_t n_sni_certs;
 } zquic_server_config;
 
 ZQUIC_API void zquic_server_config_init(zquic_server_config *cfg);
@@ -1118,6 +1124,123 @@ typedef struct zquic_dns_stats {
 ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);
 /* Stop serving (connections close) and free. NULL is a no-op. */
 ZQUIC_API void zquic_dns_server_free(zquic_dns_server *srv);
+
+
+/* ============================================================================================= */
+/* Wraith: HTTP/3 reverse proxy with load balancing and health checks                            */
+/* ============================================================================================= */
+/*
+ * A proxy terminates HTTP/3 on its listeners and sends each request to a backend of the pool its
+ * route names (host and path prefix, longest match), over HTTP/3 or HTTP/1.1; bodies and trailers
+ * stream through. Configure it from a libconfig file (docs/CONFIG.md, "Wraith") or build it with
+ * the calls below. Everything runs on the context's loop thread; these calls may be made from any
+ * thread but not from inside a library callback of the same context.
+ */
+typedef struct zquic_proxy zquic_proxy;
+
+/* Balancing algorithms (0 and 1 are the original lb_mode values). */
+#define ZQUIC_LB_ROUND_ROBIN 0
+#define ZQUIC_LB_LEAST_CONNECTIONS 1
+#define ZQUIC_LB_WEIGHTED 2 /* smooth weighted round robin */
+#define ZQUIC_LB_IP_HASH 3  /* consistent hashing of the client address */
+#define ZQUIC_LB_RANDOM 4   /* power of two random choices */
+
+#define ZQUIC_PROXY_BACKEND_H3 0
+#define ZQUIC_PROXY_BACKEND_HTTP1 1
+
+typedef struct zquic_proxy_config {
+  size_t struct_size;     /* set by zquic_proxy_config_init */
+  /* A libconfig file with listeners, pools, routes and limits; zquic_proxy_reload reads it
+   * again. When set, the fields below are not used. Copied. */
+  const char *config_file;
+  /* Without a file: one listener, one pool "default" and a route of every request to it. */
+  const char *listen;     /* e.g. "0.0.0.0:443", "127.0.0.1:0"; required without config_file */
+  const char *cert_file;  /* PEM chain and key of the listener; required without config_file */
+  const char *key_file;
+  const char *backend_address; /* a first backend of "default" ("host:port"); NULL = none yet */
+  int lb_mode;            /* ZQUIC_LB_* of "default"; default round robin */
+  uint32_t health_check_interval_s; /* active checks of "default" (GET /); 0 = off (default) */
+  uint32_t timeout_ms;    /* backend response deadline of "default" (504 after); default 30000 */
+  const char *metrics_listen; /* Prometheus text endpoint, e.g. "127.0.0.1:9100"; NULL = off */
+  const char *access_log; /* append one line per request; "-" = stderr; NULL = off */
+  int backend_protocol;   /* ZQUIC_PROXY_BACKEND_* of backend_address; default H3 */
+  const char *backend_ca_file; /* trust anchors for backend_address over HTTP/3; NULL = system */
+} zquic_proxy_config;
+
+ZQUIC_API void zquic_proxy_config_init(zquic_proxy_config *cfg);
+
+/* Create and start a proxy: listeners bound, metrics listening, health checks running. A bad
+ * file gives ZQUIC_ERR_INVALID_ARGUMENT (or ZQUIC_ERR_IO) with "FILE:LINE: what" in
+ * zquic_last_error(). *out is owned by the caller: zquic_proxy_destroy. */
+ZQUIC_API int zquic_proxy_create(zquic_context *ctx, const zquic_proxy_config *cfg,
+                                 zquic_proxy **out);
+
+typedef struct zquic_proxy_backend {
+  size_t struct_size;     /* set by zquic_proxy_backend_init */
+  const char *pool;       /* NULL = "default"; a new name makes a new pool (round robin) */
+  const char *address;    /* "host:port", "[v6]:port"; required */
+  int protocol;           /* ZQUIC_PROXY_BACKEND_H3 (default) or _HTTP1 */
+  unsigned weight;        /* 1..1000 (ZQUIC_LB_WEIGHTED); default 1 */
+  const char *sni;        /* HTTP/3: name to verify; NULL = the host part of address */
+  const char *ca_file;    /* HTTP/3: pinned trust anchors (PEM); NULL = system */
+  /* HTTP/3: no certificate verification. Tests only; logged as a warning. */
+  int insecure_skip_verify_DANGEROUS;
+} zquic_proxy_backend;
+
+ZQUIC_API void zquic_proxy_backend_init(zquic_proxy_backend *backend);
+/* Add a backend (copied) to a pool of the running configuration; requests in flight go on.
+ * ZQUIC_ERR_INVALID_ARGUMENT for a bad address, weight or protocol, ZQUIC_ERR_LIMIT past 256
+ * backends. A later zquic_proxy_reload of a file-based proxy replaces what was added. */
+ZQUIC_API int zquic_proxy_add_backend(zquic_proxy *proxy, const zquic_proxy_backend *backend);
+/* Send requests for `host` (exact, "*.example.com" for any name below it, NULL or "*" for any)
+ * whose path starts with `path_prefix` (NULL = "/") to `pool`, which must exist. A route with the
+ * same host and prefix is replaced. */
+ZQUIC_API int zquic_proxy_route(zquic_proxy *proxy, const char *host, const char *path_prefix,
+                                const char *pool);
+/* Read the configuration file again and apply it without dropping requests in flight: backends
+ * that stay keep their health and connections. A file that does not read or validate is refused
+ * (the error, with its line, in zquic_last_error() and the log) and the old configuration keeps
+ * serving. Listeners and the metrics address are kept from the start. ZQUIC_ERR_STATE without a
+ * file. */
+ZQUIC_API int zquic_proxy_reload(zquic_proxy *proxy);
+/* The bound UDP port of listener `index` (0 = the first), or a negative error code. */
+ZQUIC_API int zquic_proxy_port(const zquic_proxy *proxy, size_t index);
+/* The metrics endpoint's TCP port, or a negative error code when it is off. */
+ZQUIC_API int zquic_proxy_metrics_port(const zquic_proxy *proxy);
+
+typedef struct zquic_proxy_stats {
+  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_stats) */
+  uint64_t requests;      /* requests received */
+  uint64_t responses[6];  /* [1]..[5]: answered 1xx..5xx (the proxy's own answers included) */
+  uint64_t rate_limited;  /* 429 */
+  uint64_t too_large;     /* 413 and 431 */
+  uint64_t bad_requests;  /* 400 */
+  uint64_t retries;       /* requests sent to another backend after a connect failure */
+  uint64_t upstream_timeouts; /* 504 */
+  uint64_t reloads, reload_failures;
+  uint32_t pools, backends, backends_healthy;
+  uint32_t in_flight;     /* requests at backends now */
+} zquic_proxy_stats;
+
+ZQUIC_API int zquic_proxy_stats(zquic_proxy *proxy, zquic_proxy_stats *out);
+
+typedef struct zquic_proxy_backend_stats {
+  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_backend_stats) */
+  char pool[128];
+  char address[256];
+  int protocol;           /* ZQUIC_PROXY_BACKEND_* */
+  int healthy;            /* 1 when it gets requests now */
+  uint32_t in_flight, open_connections;
+  uint64_t requests, errors, responses_5xx;
+} zquic_proxy_backend_stats;
+
+/* Facts of backend `index`, counting through the pools in configuration order;
+ * ZQUIC_ERR_NOT_FOUND past the last. */
+ZQUIC_API int zquic_proxy_backend_stats_get(zquic_proxy *proxy, size_t index,
+                                            zquic_proxy_backend_stats *out);
+/* Stop the listeners (requests in flight are reset), close the backend connections and free.
+ * Call before zquic_destroy of its context. NULL is a no-op. */
+ZQUIC_API void zquic_proxy_destroy(zquic_proxy *proxy);
 
 #ifdef __cplusplus
 }

@@ -151,6 +151,8 @@ typedef struct zq_tls_server {
   pthread_mutex_t replay_lock;
 } zq_tls_server;
 int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *key_file);
+/* One more certificate chosen by SNI (see zquic_server_config.sni_cert_files). */
+int zq_tls_server_add_cert(zq_tls_server *tls, const char *cert_file, const char *key_file);
 void zq_tls_server_clear(zq_tls_server *tls);
 /* Client credentials: system trust or `ca_file`. */
 int zq_tls_client_cred(const char *ca_file, gnutls_certificate_credentials_t *out);

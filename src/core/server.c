@@ -133,6 +133,14 @@ int zq_server_create(zquic_context *ctx, const zquic_server_config *cfg_in,
                                cfg.key_file ? cfg.key_file : ctx->key_file)) != 0 ||
       (rc = resolve_listen(ctx, cfg.listen, &bind_addr)) != 0)
     goto err;
+  if (cfg.n_sni_certs && (!cfg.sni_cert_files || !cfg.sni_key_files)) {
+    rc = zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "n_sni_certs is %zu but the file lists are NULL",
+                  cfg.n_sni_certs);
+    goto err;
+  }
+  for (size_t i = 0; i < cfg.n_sni_certs; i++)
+    if ((rc = zq_tls_server_add_cert(&srv->tls, cfg.sni_cert_files[i], cfg.sni_key_files[i])))
+      goto err;
   if (srv->enable_0rtt && (rc = zq_tls_server_enable_early_data(&srv->tls)) != 0) goto err;
   if ((rc = zq_endpoint_open(ctx, &bind_addr, cfg.workers > 1, &srv->ep)) != 0) goto err;
   srv->ep.server = srv;

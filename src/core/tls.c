@@ -41,6 +41,18 @@ int zq_tls_server_init(zq_tls_server *tls, const char *cert_file, const char *ke
   return ZQUIC_OK;
 }
 
+int zq_tls_server_add_cert(zq_tls_server *tls, const char *cert_file, const char *key_file) {
+  if (!cert_file || !key_file)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "an SNI certificate needs a cert and a key file");
+  /* GnuTLS keeps every pair and serves the one whose names match the ClientHello's SNI (the
+   * first when none does), so no callback of ours is needed. */
+  int rc = gnutls_certificate_set_x509_key_file(tls->cred, cert_file, key_file, GNUTLS_X509_FMT_PEM);
+  if (rc < 0)
+    return zq_error(ZQUIC_ERR_TLS, "cannot load certificate \"%s\" / key \"%s\": %s", cert_file,
+                    key_file, gnutls_strerror(rc));
+  return ZQUIC_OK;
+}
+
 void zq_tls_server_clear(zq_tls_server *tls) {
   if (tls->cred) gnutls_certificate_free_credentials(tls->cred);
   if (tls->anti_replay) {

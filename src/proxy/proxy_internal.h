@@ -64,6 +64,7 @@ struct zq_pool_rt {
 };
 
 typedef struct zq_proxy_rt {
+  int refs; /* the proxy while it is current + one per exchange routed with it */
   zq_proxy_conf conf;
   zq_pool_rt *pools;
   size_t n_pools;
@@ -103,7 +104,10 @@ struct zq_proxy {
  * (may be NULL) that are still configured. Loop thread. */
 int zq_proxy_rt_build(zq_proxy *px, zq_proxy_conf *conf, const zq_proxy_rt *old,
                       zq_proxy_rt **out);
-/* Drop the runtime's references (backends in use live on until their requests end). */
+/* Drop a reference; the last one frees the runtime and its references to backends (backends in
+ * use live on until their requests end). */
+void zq_proxy_rt_unref(zq_proxy_rt *rt);
+/* Free now, whatever the count (a runtime that was never applied). */
 void zq_proxy_rt_free(zq_proxy_rt *rt);
 zq_pool_rt *zq_proxy_rt_pool(zq_proxy_rt *rt, const char *name);
 void zq_backend_ref(zq_backend_rt *b);

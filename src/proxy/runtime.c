@@ -107,6 +107,7 @@ int zq_proxy_rt_build(zq_proxy *px, zq_proxy_conf *conf, const zq_proxy_rt *old,
                       zq_proxy_rt **out) {
   zq_proxy_rt *rt = calloc(1, sizeof(*rt));
   if (!rt) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  rt->refs = 1;
   rt->conf = *conf;
   zq_proxy_conf_init(conf); /* moved in */
   int rc = ZQUIC_OK;
@@ -146,6 +147,10 @@ void zq_proxy_rt_free(zq_proxy_rt *rt) {
   zq_ratelimit_free(rt->ratelimit);
   zq_proxy_conf_clear(&rt->conf);
   free(rt);
+}
+
+void zq_proxy_rt_unref(zq_proxy_rt *rt) {
+  if (rt && --rt->refs == 0) zq_proxy_rt_free(rt);
 }
 
 zq_pool_rt *zq_proxy_rt_pool(zq_proxy_rt *rt, const char *name) {

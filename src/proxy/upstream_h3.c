@@ -220,7 +220,9 @@ int zq_upstream_h3_start(zq_upstream *u) {
 int zq_upstream_h3_write(zq_upstream *u, const void *data, size_t len, bool fin) {
   if (u->done) return zq_error(ZQUIC_ERR_CLOSED, "backend request has ended");
   zq_h3_stream *st = u->st;
-  if (!st) { /* not open yet: the exchange holds its client's credit, so this stays bounded */
+  if (!st) { /* not open yet: keep up to a stream window, then make the exchange wait */
+    if (len && u->pending.len >= ZQ_H3_TX_WINDOW)
+      return zq_error(ZQUIC_ERR_WOULD_BLOCK, "backend request buffer full");
     int rc = len ? zq_buf_append(&u->pending, data, len) : 0;
     if (rc == 0 && fin) u->pending_fin = true;
     return rc;
