@@ -197,7 +197,7 @@ static int on_status(http_parser *hp, const char *at, size_t len) {
 static bool is_token(const char *s, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!isalnum(c) && !strchr("!#$%&'*+-.^_`|~", c)) return false;
+    if (c == 0 || (!isalnum(c) && !strchr("!#$%&'*+-.^_`|~", c))) return false;
   }
   return true;
 }
