@@ -66,7 +66,7 @@ typedef struct zq_h1_callbacks {
   void (*on_writable)(zq_h1_request *r, void *user);
 } zq_h1_callbacks;
 
-#define ZQ_H1_WRITE_HIGH_WATER (256u * 1024u)
+#define ZQ_H1_WRITE_HIGH_WATER ((size_t)256 * 1024) /* size_t: compared with buffer lengths */
 
 /* A pool for `address` ("host:port", "[v6]:port"; names resolved with libuv's getaddrinfo in the
  * thread pool). `opts` may be NULL. Loop thread. */
