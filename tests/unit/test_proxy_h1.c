@@ -168,6 +168,28 @@ zq_h1_request *h1_start(zq_h1_pool *p, const char *method, const char *path,
   return res->req;
 }
 
+static int start_pair_fn(void *arg) {
+  loop_args *a = arg;
+  h1_result *second = (h1_result *)a->data;
+  start_fn(a);
+  if (a->rc == ZQUIC_OK)
+    a->rc = zq_h1_request_start(a->pool, a->method, a->path, "backend.test", NULL, 0,
+                                ZQ_H1_BODY_NONE, 0, &callbacks, second, &second->req);
+  a->count = zq_h1_pool_open_connections(a->pool);
+  return 0;
+}
+
+unsigned h1_start_pair(zq_h1_pool *p, const char *path, h1_result *first, h1_result *second) {
+  h1_result fresh = {.body_hash = H1_FNV_START};
+  *first = fresh;
+  *second = fresh;
+  loop_args a = {.pool = p, .method = "GET", .path = path, .body = ZQ_H1_BODY_NONE,
+                 .res = first, .data = second};
+  on_loop(start_pair_fn, &a);
+  assert_int_equal(a.rc, ZQUIC_OK);
+  return a.count;
+}
+
 int h1_try_start(zq_h1_pool *p, const char *method, const char *path,
                  const zquic_h3_header *fields, size_t n, h1_result *res) {
   h1_result fresh = {.body_hash = H1_FNV_START};

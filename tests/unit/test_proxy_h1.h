@@ -53,6 +53,9 @@ void h1_pool_free(zq_h1_pool *p);
 zq_h1_request *h1_start(zq_h1_pool *p, const char *method, const char *path,
                         const zquic_h3_header *fields, size_t n, int body, uint64_t length,
                         h1_result *res);
+/* Two GETs of `path` in one loop call: neither can finish before the other starts. Returns the
+ * pool's open connections right after. */
+unsigned h1_start_pair(zq_h1_pool *p, const char *path, h1_result *first, h1_result *second);
 /* The same, returning zq_h1_request_start's result. */
 int h1_try_start(zq_h1_pool *p, const char *method, const char *path,
                  const zquic_h3_header *fields, size_t n, h1_result *res);

@@ -248,6 +248,18 @@ static void test_nginx_keep_alive(void **state) {
   }
   fclose(f);
   assert_int_equal(seen, 10);
+  /* two at once: two connections; with max_idle 1 only one is kept afterwards */
+  zq_h1_pool_options o;
+  zq_h1_pool_options_init(&o);
+  o.max_idle = 1;
+  p = h1_pool_new(nginx.address, &o);
+  h1_result r2 = {0};
+  assert_int_equal(h1_start_pair(p, "/small.txt", &res, &r2), 2);
+  assert_true(h1_wait(&res, 5000) && h1_wait(&r2, 5000));
+  assert_int_equal(res.status + r2.status, 400);
+  assert_int_equal(h1_open_connections(p), 1);
+  assert_int_equal(h1_idle_connections(p), 1);
+  h1_pool_free(p);
 }
 
 static void test_nginx_big_file_paused(void **state) {

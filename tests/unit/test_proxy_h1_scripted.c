@@ -595,6 +595,65 @@ static void test_cancel_and_free_running(void **state) {
   backend_stop(&b);
 }
 
+static void script_many_chunks(backend *b, int fd, int index) {
+  (void)index;
+  read_request(b, fd);
+  char r[4096] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 100; i++) strcat(r, "2\r\nab\r\n");
+  strcat(r, "0\r\n\r\n");
+  send_str(fd, r); /* one write: one read holds every chunk */
+  wait_for_close(b, fd);
+}
+
+/* A pause in the middle of one read: the rest of that read waits, unparsed, until resumed. */
+static void test_pause_inside_a_read(void **state) {
+  (void)state;
+  backend b;
+  backend_start(&b, script_many_chunks);
+  zq_h1_pool *p = h1_pool_new(b.address, NULL);
+  h1_result res = {.pause_after = 10};
+  h1_start(p, "GET", "/", NULL, 0, ZQ_H1_BODY_NONE, 0, &res);
+  for (int i = 0; i < 300 && !res.paused; i++) usleep(10000);
+  assert_true(res.paused);
+  usleep(200000);
+  assert_int_equal(res.body_total, 10);
+  assert_false(res.done);
+  h1_pause(&res, false);
+  assert_true(h1_wait(&res, 3000));
+  assert_int_equal(res.errors, 0);
+  assert_int_equal(res.body_total, 200);
+  assert_true(h1_wait_idle(p, 1, 1000)); /* and the connection is still good */
+  h1_pool_free(p);
+  backend_stop(&b);
+}
+
+/* An idle connection goes at the idle timeout; with max_idle 0 none is kept at all. */
+static void test_idle_limits(void **state) {
+  (void)state;
+  backend b;
+  backend_start(&b, script_echo_ok);
+  zq_h1_pool_options o = quick_options();
+  o.idle_timeout_ms = 300;
+  zq_h1_pool *p = h1_pool_new(b.address, &o);
+  h1_result res = {0};
+  h1_start(p, "GET", "/1", NULL, 0, ZQ_H1_BODY_NONE, 0, &res);
+  assert_true(h1_wait(&res, 3000));
+  uint64_t t0 = h1_ms_now();
+  assert_int_equal(h1_idle_connections(p), 1);
+  assert_true(h1_wait_idle(p, 0, 2000));
+  assert_true(h1_ms_now() - t0 >= 200);
+  assert_int_equal(h1_open_connections(p), 0);
+  h1_pool_free(p);
+  o.max_idle = 0;
+  p = h1_pool_new(b.address, &o);
+  h1_start(p, "GET", "/2", NULL, 0, ZQ_H1_BODY_NONE, 0, &res);
+  assert_true(h1_wait(&res, 3000));
+  assert_int_equal(res.status, 200);
+  assert_int_equal(h1_open_connections(p), 0);
+  h1_pool_free(p);
+  backend_stop(&b);
+}
+
 const struct CMUnitTest zq_test_h1_scripted[] = {
   cmocka_unit_test(test_chunked_trailers),
   cmocka_unit_test(test_split_into_single_bytes),
@@ -607,6 +666,8 @@ const struct CMUnitTest zq_test_h1_scripted[] = {
   cmocka_unit_test(test_request_bodies),
   cmocka_unit_test(test_body_back_pressure),
   cmocka_unit_test(test_cancel_and_free_running),
+  cmocka_unit_test(test_pause_inside_a_read),
+  cmocka_unit_test(test_idle_limits),
 };
 const size_t zq_test_h1_scripted_count = sizeof(zq_test_h1_scripted) /
                                          sizeof(zq_test_h1_scripted[0]);
