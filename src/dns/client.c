@@ -1,18 +1,20 @@
 /*
- * client.c — zquic_dns_query: one DNS query over QUIC (RFC 9250) on its own stream.
+ * client.c — zquic_dns_query: one DNS query over QUIC (RFC 9250) on its own stream, and the
+ * pieces every client path shares (doq_client.h): building the query, believing the answer.
  *
  * The query is built with ldns: Message ID 0 (DoQ requires it: the stream identifies the
  * exchange), RD set, EDNS(0) with the padding option filling the message to a multiple of 128
  * octets (RFC 8467's recommendation for queries) so the query's length says nothing about the
  * name. The answer is checked before it is believed: ID 0, QR set, the same question; anything
- * else is ZQUIC_ERR_PROTOCOL. Blocking calls from several threads run concurrently, one stream
- * each.
+ * else is ZQUIC_ERR_PROTOCOL. The exchange itself runs on the loop thread (query_async.c); the
+ * blocking call is that plus a wait, so blocking callers on many threads need no thread each on
+ * the loop side and no round trip to open their stream.
  */
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/internal.h"
+#include "doq_client.h"
 
 #define MAX_MESSAGE 65535
 
@@ -84,47 +86,6 @@ static int build_query(const char *name, uint16_t type, const zquic_dns_query_op
   }
   ldns_pkt_free(pkt);
   return rc ? zq_error(rc, "cannot build the DNS query") : ZQUIC_OK;
-}
-
-/* Send the query on a new stream and read the whole answer (heap). */
-static int exchange(zquic_connection *conn, const uint8_t *q, size_t qlen, int timeout_ms,
-                    uint8_t **answer, size_t *alen) {
-  zquic_stream *s;
-  int rc = zquic_stream_open(conn, ZQUIC_STREAM_BIDI, timeout_ms, &s);
-  if (rc) return rc;
-  uint8_t *buf = malloc(2 + qlen > 2 + MAX_MESSAGE ? 2 + qlen : 2 + MAX_MESSAGE);
-  if (!buf) {
-    zquic_close_stream(s);
-    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  }
-  buf[0] = (uint8_t)(qlen >> 8);
-  buf[1] = (uint8_t)qlen;
-  if (qlen) memcpy(buf + 2, q, qlen);
-  rc = zquic_stream_send(s, buf, 2 + qlen, 1, timeout_ms, NULL);
-  size_t have = 0, n = 1;
-  while (rc == 0 && n > 0) {
-    if (have == 2 + MAX_MESSAGE) {
-      rc = zq_error(ZQUIC_ERR_PROTOCOL, "DoQ answer longer than its length prefix allows");
-      break;
-    }
-    rc = zquic_stream_receive(s, buf + have, 2 + MAX_MESSAGE - have, timeout_ms, &n);
-    have += n;
-  }
-  if (rc == ZQUIC_ERR_STREAM_RESET)
-    rc = zq_error(rc, "the server reset the query's stream (DoQ error 0x%llx)",
-                  (unsigned long long)zquic_stream_reset_code(s));
-  zquic_close_stream(s);
-  if (rc == 0 && (have < 2 || have != 2 + ((size_t)buf[0] << 8 | buf[1])))
-    rc = zq_error(ZQUIC_ERR_PROTOCOL, "DoQ answer length prefix does not match its %zu bytes",
-                  have);
-  if (rc) {
-    free(buf);
-    return rc;
-  }
-  memmove(buf, buf + 2, have - 2);
-  *answer = buf;
-  *alen = have - 2;
-  return ZQUIC_OK;
 }
 
 /* TXT data as one string: the character-strings concatenated, without quotes. */
@@ -223,38 +184,56 @@ static int check_answer(ldns_pkt *pkt, const char *name, uint16_t wire_type) {
   return same ? ZQUIC_OK : zq_error(ZQUIC_ERR_PROTOCOL, "the answer is for another question");
 }
 
-ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
-                                 const zquic_dns_query_options *opts, zquic_dns_response **out) {
-  if (out) *out = NULL;
-  if (!conn || !name || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+int zq_dns_prepare(const char *name, int type, const zquic_dns_query_options *opts,
+                   zquic_dns_query_options *o, uint16_t *wire_type) {
+  if (!name) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL name");
   if (type <= 0 || (type > 65535 && type != ZQUIC_DNS_ENS && type != ZQUIC_DNS_ZNS))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "query type %d out of range", type);
   size_t nlen = strlen(name);
   if (nlen == 0 || nlen > 254 || (nlen == 254 && name[253] != '.'))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "domain name empty or longer than 253 characters");
-  zquic_dns_query_options o;
-  zquic_dns_query_options_init(&o);
+  zquic_dns_query_options_init(o);
   if (opts) {
-    if (opts->struct_size == 0 || opts->struct_size > sizeof(o))
+    if (opts->struct_size == 0 || opts->struct_size > sizeof(*o))
       return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "DNS options: call zquic_dns_query_options_init");
-    memcpy(&o, opts, opts->struct_size);
+    memcpy(o, opts, opts->struct_size);
   }
-  uint16_t wire_type = type == ZQUIC_DNS_ENS || type == ZQUIC_DNS_ZNS ? ZQUIC_DNS_TXT
-                                                                      : (uint16_t)type;
-  uint8_t *q = NULL, *a = NULL;
-  size_t qlen = 0, alen = 0;
-  int rc = build_query(name, wire_type, &o, &q, &qlen);
-  if (rc == 0) rc = exchange(conn, q, qlen, o.timeout_ms, &a, &alen);
+  *wire_type = type == ZQUIC_DNS_ENS || type == ZQUIC_DNS_ZNS ? ZQUIC_DNS_TXT : (uint16_t)type;
+  return ZQUIC_OK;
+}
+
+int zq_dns_build_wire(const char *name, uint16_t wire_type, const zquic_dns_query_options *o,
+                      uint8_t **wire, size_t *len) {
+  uint8_t *q = NULL;
+  size_t qlen = 0;
+  *wire = NULL;
+  int rc = build_query(name, wire_type, o, &q, &qlen);
+  if (rc == 0 && qlen > MAX_MESSAGE) rc = zq_error(ZQUIC_ERR_INTERNAL, "DNS query too long");
+  uint8_t *framed = rc == 0 ? malloc(2 + qlen) : NULL;
+  if (rc == 0 && !framed) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if (rc == 0) {
+    framed[0] = (uint8_t)(qlen >> 8);
+    framed[1] = (uint8_t)qlen;
+    memcpy(framed + 2, q, qlen);
+    *wire = framed;
+    *len = 2 + qlen;
+  }
   free(q);
+  return rc;
+}
+
+int zq_dns_parse_answer(const uint8_t *answer, size_t len, const char *name, int type,
+                        uint16_t wire_type, zquic_dns_response **out) {
+  *out = NULL;
   ldns_pkt *pkt = NULL;
-  if (rc == 0 && ldns_wire2pkt(&pkt, a, alen) != LDNS_STATUS_OK)
-    rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
-  free(a);
-  if (rc == 0 && !pkt) rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
-  if (rc == 0) rc = check_answer(pkt, name, wire_type);
-  zq_dns_response *r = rc == 0 && pkt ? calloc(1, sizeof(*r)) : NULL;
+  if (ldns_wire2pkt(&pkt, answer, len) != LDNS_STATUS_OK || !pkt) {
+    ldns_pkt_free(pkt);
+    return zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
+  }
+  int rc = check_answer(pkt, name, wire_type);
+  zq_dns_response *r = rc == 0 ? calloc(1, sizeof(*r)) : NULL;
   if (rc == 0 && !r) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  if (rc == 0 && r && pkt) {
+  if (rc == 0 && r) {
     r->pub.query_type = type;
     r->pub.rcode = ldns_pkt_get_rcode(pkt);
     r->pub.authoritative = ldns_pkt_aa(pkt) ? 1 : 0;
@@ -265,14 +244,41 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
       rc = zq_error(rc, "out of memory");
     } else {
       *out = &r->pub;
-      zq_error_clear();
     }
   }
   ldns_pkt_free(pkt);
   return rc;
 }
 
+ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
+                                 const zquic_dns_query_options *opts, zquic_dns_response **out) {
+  if (out) *out = NULL;
+  if (!conn || !name || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (zq_on_loop_thread(conn->ctx))
+    return zq_error(ZQUIC_ERR_LOOP_THREAD,
+                    "zquic_dns_query blocks: use zquic_dns_query_async on the loop thread");
+  zquic_dns_query_options o;
+  uint16_t wire_type;
+  int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
+  if (rc) return rc;
+  zq_dns_wait *w = zq_dns_wait_new(conn->ctx, o.timeout_ms);
+  if (!w) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if ((rc = zq_dns_query_start(conn, name, type, &o, zq_dns_wait_done, w)) != 0) {
+    zq_dns_wait_abandon(w);
+    return rc;
+  }
+  return zq_dns_wait_end(w, out);
+}
+
 ZQUIC_API int zquic_dns_query(zquic_connection *conn, const char *name, int type,
                               zquic_dns_response **out) {
   return zquic_dns_query_ex(conn, name, type, NULL, out);
+}
+
+ZQUIC_API int zquic_dns_query_async(zquic_connection *conn, const char *name, int type,
+                                    const zquic_dns_query_options *opts, zquic_dns_callback cb,
+                                    void *user) {
+  int rc = zq_dns_query_start(conn, name, type, opts, cb, user);
+  if (rc == 0) zq_error_clear();
+  return rc;
 }
