@@ -10,6 +10,7 @@
  * blocking call is that plus a wait, so blocking callers on many threads need no thread each on
  * the loop side and no round trip to open their stream.
  */
+#include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,37 +56,98 @@ static char *keep(zq_dns_response *r, char *s) {
   return s;
 }
 
-/* Build the query's wire form (heap) with ID 0 and, when asked, padding to 128-octet blocks. */
-static int build_query(const char *name, uint16_t type, const zquic_dns_query_options *o,
-                       uint8_t **wire, size_t *len) {
-  ldns_rdf *dname = ldns_dname_new_frm_str(name);
-  if (!dname) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "\"%.80s\" is not a domain name", name);
-  ldns_pkt *pkt = ldns_pkt_query_new(dname, (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD);
-  if (!pkt) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  ldns_pkt_set_id(pkt, 0);
-  ldns_pkt_set_edns_udp_size(pkt, MAX_MESSAGE);
-  ldns_pkt_set_edns_do(pkt, o->dnssec_ok != 0);
-  int rc = ZQUIC_OK;
-  if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) rc = ZQUIC_ERR_NO_MEMORY;
-  if (rc == 0 && o->padding) {
-    /* The option adds 4 octets of header plus the padding itself. */
-    size_t pad = (128 - (*len + 4) % 128) % 128;
-    uint8_t zeros[128] = {0};
-    ldns_edns_option_list *list = ldns_edns_option_list_new();
-    ldns_edns_option *opt = ldns_edns_new_from_data(LDNS_EDNS_PADDING, pad, zeros);
-    if (!list || !opt || !ldns_edns_option_list_push(list, opt)) {
-      rc = ZQUIC_ERR_NO_MEMORY;
-    } else {
-      ldns_pkt_set_edns_option_list(pkt, list);
-      list = NULL;
-      free(*wire);
-      *wire = NULL;
-      if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) rc = ZQUIC_ERR_NO_MEMORY;
-    }
-    if (list) ldns_edns_option_list_deep_free(list);
+/* The wire form of a presentation-format name (at most 255 octets). Names with escapes go
+ * through ldns; plain ones, the common case, are split here (ldns costs ~20k instructions). */
+static int encode_name(const char *name, uint8_t *out, size_t *len) {
+  if (strchr(name, '\\')) {
+    ldns_rdf *d = ldns_dname_new_frm_str(name);
+    size_t n = d ? ldns_rdf_size(d) : 0;
+    if (d && n <= 255) memcpy(out, ldns_rdf_data(d), n);
+    ldns_rdf_deep_free(d);
+    *len = n;
+    return n && n <= 255 ? 0 : -1;
   }
-  ldns_pkt_free(pkt);
-  return rc ? zq_error(rc, "cannot build the DNS query") : ZQUIC_OK;
+  size_t o = 0;
+  for (const char *p = strcmp(name, ".") ? name : ""; *p;) {
+    const char *dot = strchr(p, '.');
+    size_t l = dot ? (size_t)(dot - p) : strlen(p);
+    if (l == 0 || l > 63 || o + 1 + l + 1 > 255) return -1;
+    out[o++] = (uint8_t)l;
+    memcpy(out + o, p, l);
+    o += l;
+    p += l + (dot ? 1 : 0);
+  }
+  out[o++] = 0;
+  *len = o;
+  return 0;
+}
+
+static void put16(uint8_t *p, unsigned v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+int zq_dns_build_wire(const char *name, uint16_t wire_type, const zquic_dns_query_options *o,
+                      uint8_t **wire, size_t *len) {
+  *wire = NULL;
+  uint8_t qname[256];
+  size_t qn;
+  if (encode_name(name, qname, &qn) != 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "\"%.80s\" is not a domain name", name);
+  /* header, question, OPT RR (root owner, type, class = UDP size, TTL = flags, RDLENGTH) */
+  size_t base = 12 + qn + 4 + 11;
+  size_t pad = o->padding ? (128 - (base + 4) % 128) % 128 : 0; /* the option's own 4 octets */
+  size_t opt = o->padding ? 4 + pad : 0;
+  size_t msg = base + opt;
+  uint8_t *w = calloc(1, 2 + msg); /* zeros: ID 0, counts, padding */
+  if (!w) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  put16(w, (unsigned)msg); /* DoQ's length prefix */
+  uint8_t *h = w + 2;
+  h[2] = 0x01; /* RD */
+  put16(h + 4, 1); /* QDCOUNT */
+  put16(h + 10, 1); /* ARCOUNT: the OPT RR */
+  uint8_t *q = h + 12;
+  memcpy(q, qname, qn);
+  put16(q + qn, wire_type);
+  put16(q + qn + 2, LDNS_RR_CLASS_IN);
+  uint8_t *r = q + qn + 4; /* r[0] = 0: the root owner */
+  put16(r + 1, LDNS_RR_TYPE_OPT);
+  put16(r + 3, MAX_MESSAGE);
+  if (o->dnssec_ok) r[7] = 0x80; /* the DO bit */
+  put16(r + 9, (unsigned)opt);
+  if (opt) {
+    put16(r + 11, LDNS_EDNS_PADDING);
+    put16(r + 13, (unsigned)pad);
+  }
+  *wire = w;
+  *len = 2 + msg;
+  return ZQUIC_OK;
+}
+
+/* A name in presentation form, as ldns writes it, without its printf-per-octet cost. */
+static char *name_text(const ldns_rdf *dname) {
+  const uint8_t *d = ldns_rdf_data(dname);
+  size_t n = ldns_rdf_size(dname), i = 0, o = 0;
+  char *out = malloc(n * 4 + 2);
+  if (!out) return NULL;
+  while (i < n && d[i] && i + 1 + d[i] <= n) {
+    size_t l = d[i++];
+    for (size_t k = 0; k < l; k++, i++) {
+      uint8_t c = d[i];
+      if (strchr(".;()\\", c) && c) {
+        out[o++] = '\\';
+        out[o++] = (char)c;
+      } else if (c <= 0x20 || c >= 0x7f) {
+        o += (size_t)snprintf(out + o, 5, "\\%03u", c);
+      } else {
+        out[o++] = (char)c;
+      }
+    }
+    out[o++] = '.';
+  }
+  if (o == 0) out[o++] = '.';
+  out[o] = '\0';
+  return out;
 }
 
 /* TXT data as one string: the character-strings concatenated, without quotes. */
@@ -107,6 +169,18 @@ static char *txt_value(const ldns_rr *rr) {
 
 static char *rr_value(const ldns_rr *rr) {
   if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT) return txt_value(rr);
+  const ldns_rdf *rd = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
+  int family = !rd ? 0 : ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_A && ldns_rdf_size(rd) == 4 ? AF_INET
+               : ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_AAAA && ldns_rdf_size(rd) == 16 ? AF_INET6
+               : 0;
+  if (family) { /* the common answers, without ldns's buffer and printf */
+    char *text = malloc(INET6_ADDRSTRLEN);
+    if (text && !inet_ntop(family, ldns_rdf_data(rd), text, INET6_ADDRSTRLEN)) {
+      free(text);
+      text = NULL;
+    }
+    return text;
+  }
   ldns_buffer *b = ldns_buffer_new(256);
   for (size_t i = 0; b && i < ldns_rr_rd_count(rr); i++) {
     if (i) ldns_buffer_printf(b, " ");
@@ -141,7 +215,7 @@ static int fill_records(zq_dns_response *r, ldns_pkt *pkt, int kind) {
   for (size_t i = 0; i < n; i++) {
     const ldns_rr *rr = ldns_rr_list_rr(answers, i);
     zquic_dns_record *rec = &r->records[r->pub.n_records];
-    rec->name = keep(r, ldns_rdf2str(ldns_rr_owner(rr)));
+    rec->name = keep(r, name_text(ldns_rr_owner(rr)));
     rec->value = keep(r, rr_value(rr));
     ldns_buffer *wire = ldns_buffer_new(256);
     for (size_t k = 0; wire && k < ldns_rr_rd_count(rr); k++)
@@ -200,26 +274,6 @@ int zq_dns_prepare(const char *name, int type, const zquic_dns_query_options *op
   }
   *wire_type = type == ZQUIC_DNS_ENS || type == ZQUIC_DNS_ZNS ? ZQUIC_DNS_TXT : (uint16_t)type;
   return ZQUIC_OK;
-}
-
-int zq_dns_build_wire(const char *name, uint16_t wire_type, const zquic_dns_query_options *o,
-                      uint8_t **wire, size_t *len) {
-  uint8_t *q = NULL;
-  size_t qlen = 0;
-  *wire = NULL;
-  int rc = build_query(name, wire_type, o, &q, &qlen);
-  if (rc == 0 && qlen > MAX_MESSAGE) rc = zq_error(ZQUIC_ERR_INTERNAL, "DNS query too long");
-  uint8_t *framed = rc == 0 ? malloc(2 + qlen) : NULL;
-  if (rc == 0 && !framed) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  if (rc == 0) {
-    framed[0] = (uint8_t)(qlen >> 8);
-    framed[1] = (uint8_t)qlen;
-    memcpy(framed + 2, q, qlen);
-    *wire = framed;
-    *len = 2 + qlen;
-  }
-  free(q);
-  return rc;
 }
 
 int zq_dns_parse_answer(const uint8_t *answer, size_t len, const char *name, int type,
