@@ -312,7 +312,8 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
     return zq_error(ZQUIC_ERR_LOOP_THREAD,
                     "zquic_dns_query blocks: use zquic_dns_query_async on the loop thread");
   zquic_dns_query_options o;
-  uint16_t wire_type;
+  zquic_dns_query_options_init(&o);
+  uint16_t wire_type = 0;
   int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
   if (rc) return rc;
   zq_dns_wait *w = zq_dns_wait_new(conn->ctx, o.timeout_ms);

@@ -148,7 +148,8 @@ static int client_start(zquic_dns_client *c, const char *name, int type,
                         const zquic_dns_query_options *opts, zquic_dns_callback cb, void *user) {
   if (!c || !name || !cb) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
   zquic_dns_query_options o;
-  uint16_t wire_type;
+  zquic_dns_query_options_init(&o);
+  uint16_t wire_type = 0;
   int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
   if (rc) return rc;
   client_query *cq = calloc(1, sizeof(*cq));
@@ -194,7 +195,8 @@ ZQUIC_API int zquic_dns_client_query(zquic_dns_client *client, const char *name,
   if (zq_on_loop_thread(ctx))
     return zq_error(ZQUIC_ERR_LOOP_THREAD, "zquic_dns_client_query blocks: not on the loop thread");
   zquic_dns_query_options o;
-  uint16_t wire_type;
+  zquic_dns_query_options_init(&o);
+  uint16_t wire_type = 0;
   int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
   if (rc) return rc;
   zq_dns_wait *w = zq_dns_wait_new(ctx, o.timeout_ms);

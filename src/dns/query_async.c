@@ -26,6 +26,7 @@ typedef struct zq_dns_query {
   zq_loop_call post;       /* the start (from another thread), later the delivery */
   zq_stream_waiter waiter; /* in the connection's line for a stream */
   uv_timer_t timer;
+  zquic_context *ctx;
   zquic_connection *conn;  /* a reference */
   zquic_stream *s;         /* while the exchange runs */
   uint8_t *wire;           /* the framed query */
@@ -88,7 +89,7 @@ static void finish(zq_dns_query *q, int result, zquic_dns_response *resp, int64_
     zq_stream_unhook(s, cancel_code);
   }
   q->post = (zq_loop_call){.fn = deliver, .arg = q};
-  if (zq_ctx_post(q->conn->ctx, &q->post) != 0) deliver(q); /* the loop is stopping: now */
+  if (zq_ctx_post(q->ctx, &q->post) != 0) deliver(q); /* the loop is stopping: now */
 }
 
 static void fail(zq_dns_query *q, int result, int64_t cancel_code, const char *fmt, ...)
@@ -198,7 +199,7 @@ static bool on_stream_free(zq_stream_waiter *w, bool closed) {
 
 static void on_deadline(uv_timer_t *t) {
   zq_dns_query *q = t->data;
-  zquic_context *ctx = q->conn->ctx;
+  zquic_context *ctx = q->ctx;
   pthread_mutex_lock(&ctx->lock);
   fail(q, ZQUIC_ERR_TIMEOUT, DOQ_REQUEST_CANCELLED, "no DoQ answer within %d ms", q->timeout_ms);
   zq_ctx_flush_dirty(ctx);
@@ -208,7 +209,7 @@ static void on_deadline(uv_timer_t *t) {
 static int start_on_loop(void *arg) {
   zq_dns_query *q = arg;
   if (q->deadline_ns) {
-    uv_timer_init(&q->conn->ctx->loop, &q->timer);
+    uv_timer_init(&q->ctx->loop, &q->timer);
     q->timer.data = q;
     q->timer_inited = true;
     uint64_t now = zq_now_ns();
@@ -231,7 +232,8 @@ int zq_dns_query_start(zquic_connection *conn, const char *name, int type,
   if (!conn || !name || !cb)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL connection, name or callback");
   zquic_dns_query_options o;
-  uint16_t wire_type;
+  zquic_dns_query_options_init(&o);
+  uint16_t wire_type = 0;
   int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
   if (rc) return rc;
   zq_dns_query *q = calloc(1, sizeof(*q));
@@ -256,6 +258,7 @@ int zq_dns_query_start(zquic_connection *conn, const char *name, int type,
   }
   conn->refs++;
   q->conn = conn;
+  q->ctx = ctx;
   if (zq_on_loop_thread(ctx)) {
     start_on_loop(q); /* a failure is delivered later, never inside this call */
   } else {
