@@ -227,7 +227,7 @@ static void aq_cb(int result, zquic_dns_response *resp, void *user) {
 static void a_reset(aq *qs, int n) {
   pthread_mutex_lock(&a_lock);
   a_done = 0;
-  memset(qs, 0, sizeof(aq) * (size_t)n);
+  if (n > 0) memset(qs, 0, sizeof(aq) * (size_t)n);
   for (int i = 0; i < n; i++) qs[i].index = i;
   pthread_mutex_unlock(&a_lock);
 }
