@@ -1057,6 +1057,46 @@ ZQUIC_API unsigned zquic_dns_client_early_connects(const zquic_dns_client *clien
 /* Close the connection and free. NULL is a no-op. */
 ZQUIC_API void zquic_dns_client_free(zquic_dns_client *client);
 
+/* --- asynchronous queries -------------------------------------------------------------------- */
+
+/* The end of an asynchronous query. Runs exactly once per query that was started (the start
+ * returned ZQUIC_OK), on the context's loop thread, never inside the call that started it.
+ * `result` is ZQUIC_OK with `resp` set (whatever its rcode: NXDOMAIN and REFUSED are answers),
+ * or an error with `resp` NULL and zquic_last_error() telling why (valid during the callback):
+ * ZQUIC_ERR_TIMEOUT (no answer within the options' timeout_ms; the stream is cancelled with
+ * DOQ_REQUEST_CANCELLED), ZQUIC_ERR_CLOSED (the connection was closed, or the client freed or
+ * the context destroyed, with the query in flight), the connection's own end (ZQUIC_ERR_IDLE_TIMEOUT,
+ * ZQUIC_ERR_PEER_CLOSED, ...), ZQUIC_ERR_STREAM_RESET, ZQUIC_ERR_PROTOCOL (an answer that does not
+ * answer the question), ZQUIC_ERR_EARLY_DATA_REJECTED (sent in 0-RTT, which the server refused:
+ * ask again). The callback owns `resp` (zquic_dns_response_free). It holds the context's lock:
+ * it may call the non-blocking API, in particular start further queries, which then go out in
+ * the same write as the others of its loop turn; it must not block. */
+typedef void (*zquic_dns_callback)(int result, zquic_dns_response *resp, void *user);
+
+/* Ask `name` for `type` (as zquic_dns_query_ex, ENS/ZNS kinds included) without waiting: from
+ * any thread, including the loop thread inside a callback. `name` and `opts` (may be NULL) are
+ * copied. opts->timeout_ms bounds the whole query from this call on, also the time it waits for
+ * a stream (queries beyond the server's stream limit, or on a connection still handshaking,
+ * wait in line and start as streams free up); 0 or less = no deadline. Bad arguments (NULL
+ * connection, name or callback, a name that is empty, malformed or longer than 253 characters,
+ * a type out of range, uninitialised options) and a context shutting down return an error code
+ * and the callback never runs. The connection must stay open until the start returned;
+ * zquic_close_connection with queries in flight ends them with ZQUIC_ERR_CLOSED. */
+ZQUIC_API int zquic_dns_query_async(zquic_connection *conn, const char *name, int type,
+                                    const zquic_dns_query_options *opts, zquic_dns_callback cb,
+                                    void *user);
+/* As zquic_dns_query_async on the client's connection, which it makes again when it has closed
+ * (also in 0-RTT with enable_0rtt): the reconnect never waits either, it is started on the loop
+ * thread and queries meanwhile wait in line for its handshake (with 0-RTT they go at once), so a
+ * query during a reconnect costs a handshake, not a failure. A query refused in 0-RTT is asked
+ * again once, after the handshake, before the callback hears of it. A query on a connection that
+ * dies under it fails with that connection's error; the next query reconnects. Queries in flight
+ * at zquic_dns_client_free end with ZQUIC_ERR_CLOSED (their callbacks run after the free, on the
+ * loop thread). Blocking and asynchronous queries share the client's one connection. */
+ZQUIC_API int zquic_dns_client_query_async(zquic_dns_client *client, const char *name, int type,
+                                           const zquic_dns_query_options *opts,
+                                           zquic_dns_callback cb, void *user);
+
 /* --- server ---------------------------------------------------------------------------------- */
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,

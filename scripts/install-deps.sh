@@ -21,6 +21,7 @@ PACKAGES=(
   golang-go golang-github-lucas-clemente-quic-go-dev golang-github-miekg-dns-dev
   xxd openssl python3 iproute2
   nsd # an authoritative DNS server: the upstream the forwarding tests run on loopback
+  nginx-light # a real HTTP/1.1 backend for Wraith's upstream pool tests, run on loopback by them
   rustc cargo
 )
 
@@ -83,7 +84,25 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$changed" = 1 ]; then
     echo "install-deps: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -q >/dev/null
+    # Packages with a service (nginx on port 80, nsd on 53) must not start it: the tests run
+    # their own instances on loopback ports. A policy-rc.d denying starts does that on any init;
+    # one the machine already has (containers ship one) is left as it is.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' |
+        $SUDO tee "$policy" >/dev/null
+      $SUDO chmod 755 "$policy"
+      own_policy=1
+    fi
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi
+    # On systemd the unit is still enabled for the next boot: disable it (and stop it, in case).
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      for unit in nginx nsd; do
+        $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      done
+    fi
   fi
 fi
 

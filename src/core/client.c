@@ -215,6 +215,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
       memcpy(&conn->params->remote.ss, res->ai_addr, res->ai_addrlen);
       conn->params->remote.len = res->ai_addrlen;
       if (zq_client_start(conn) != 0) fail_async(conn, ZQUIC_ERR_SOCKET, zquic_last_error());
+      else if (conn->early_data_sent) zq_h3_on_extend_max_streams(conn); /* 0-RTT: go now */
     }
   }
   uv_freeaddrinfo(res);

@@ -107,7 +107,8 @@ static int early_data_rejected_cb(ngtcp2_conn *qc, void *user_data) {
     zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
     s->transport_open = false;
     s->early_rejected = true;
-    if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
+    if (s->hooks) s->hooks->on_closed(s, s->hooks_user); /* unhooks, which frees s */
+    else if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
   }
   if (conn->h3) zq_h3_early_data_rejected(conn);
   zq_ctx_notify(conn->ctx);
@@ -231,6 +232,7 @@ static int stream_reset_cb(ngtcp2_conn *qc, int64_t id, uint64_t final_size, uin
     s->reset_received = true;
     s->reset_code = app_error;
     if (s->service_held) conn->server->service->on_data(s, conn->server->service_user);
+    else if (s->hooks) s->hooks->on_data(s, s->hooks_user);
     zq_ctx_notify(conn->ctx);
   }
   return 0;
@@ -262,7 +264,7 @@ static int extend_streams_cb(ngtcp2_conn *qc, uint64_t max_streams, void *user_d
   (void)qc;
   (void)max_streams;
   zquic_connection *conn = user_data;
-  if (conn->h3) zq_h3_on_extend_max_streams(conn);
+  zq_h3_on_extend_max_streams(conn); /* the line of queued calls and queries, raw or HTTP/3 */
   zq_emit(conn->ctx, ZQUIC_EVENT_STREAMS_AVAILABLE, 0, NULL, conn, NULL);
   zq_ctx_notify(conn->ctx);
   return 0;

@@ -110,6 +110,7 @@ void zq_conn_teardown(zquic_connection *conn) {
     zquic_stream *s = zq_container_of(n, zquic_stream, conn_node);
     s->transport_open = false;
     if (s->service_held) srv->service->on_closed(s, srv->service_user); /* it frees s */
+    else if (s->hooks) s->hooks->on_closed(s, s->hooks_user);           /* it frees s */
     else if (!s->user_held && s != conn->first_stream) zq_stream_free(s);
   }
   if (srv && srv->service && srv->service->on_conn_closed)

@@ -413,6 +413,8 @@ struct zquic_stream {
   void *service_state;      /* the service's per-stream state */
   unsigned pending_events;
   void *user_data;
+  const struct zq_stream_hooks *hooks; /* a client stream driven by library code (zq_stream_hooks) */
+  void *hooks_user;
 };
 
 zquic_stream *zq_stream_new(zquic_connection *conn, int64_t id);
@@ -443,6 +445,27 @@ typedef struct zq_stream_service {
 size_t zq_stream_take(zquic_stream *s, void *out, size_t n);
 /* Queue bytes (and FIN) on a service stream; never blocks. */
 int zq_stream_put(zquic_stream *s, const void *data, size_t len, bool fin);
+
+/* ---- client streams driven by library code on the loop thread (DoQ queries) ---- */
+/* The client-side twin of zq_stream_service, per stream: the hooks hear of the stream's data and
+ * end on the loop thread, lock held, instead of a user blocking in zquic_stream_receive. The
+ * owner holds the stream until zq_stream_unhook (at the latest in on_closed, where it may free
+ * nothing else of the connection's streams). on_closed also reports a stream that 0-RTT refusal
+ * forgot (s->early_rejected) and the connection's teardown. */
+typedef struct zq_stream_hooks {
+  void (*on_data)(zquic_stream *s, void *user);   /* s->rx grew, FIN or a reset arrived */
+  void (*on_closed)(zquic_stream *s, void *user); /* the transport is done with it */
+} zq_stream_hooks;
+/* Open a bidirectional stream with hooks (loop thread): ZQUIC_ERR_LIMIT when the peer's limit
+ * (or a handshake without 0-RTT keys) allows none now, ZQUIC_ERR_STATE on an HTTP/3 or closed
+ * connection. Sets no error text for LIMIT (the caller waits in line: zq_h3_wait_streams). */
+int zq_stream_open_hooked(zquic_connection *conn, const zq_stream_hooks *hooks, void *user,
+                          zquic_stream **out);
+/* The owner lets go: the stream becomes like one its user released (what still arrives is
+ * dropped with its credit given back; unread, it stops the peer's sending) and is freed once the
+ * transport is done with it, which may be now. cancel_code >= 0 resets both directions with that
+ * application error instead (an abandoned exchange). */
+void zq_stream_unhook(zquic_stream *s, int64_t cancel_code);
 
 /* ---- servers (server.c) ---- */
 struct zquic_server {
@@ -526,7 +549,8 @@ void zq_ctx_destroy_workers(zquic_context *ctx);
 
 
 /* ---- HTTP/3 glue (src/h3/h3.c) ---- */
-/* Someone (a queued gRPC call) waiting for the peer to allow another bidirectional stream.
+/* Someone (a queued gRPC call or DoQ query) waiting for the peer to allow another bidirectional
+ * stream; the line is the connection's, raw or HTTP/3.
  * `ready` runs on the loop thread when one may be free (return false if it still could not open
  * one: it stays first in line), or with `closed` when the connection ended. */
 typedef struct zq_stream_waiter {

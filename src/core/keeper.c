@@ -70,8 +70,7 @@ void zq_keeper_clear(zq_keeper *k) {
   k->session = NULL;
 }
 
-/* Keep the newest session blob of the current connection (lock held). */
-static void save_session(zq_keeper *k) {
+void zq_keeper_save_session(zq_keeper *k) {
   size_t len = 0;
   if (!k->keep_session || !k->conn ||
       zquic_connection_session(k->conn, NULL, 0, &len) != ZQUIC_ERR_LIMIT || len == 0 ||
@@ -103,7 +102,7 @@ int zq_keeper_get(zq_keeper *k, zquic_connection **out, bool *fresh) {
   if (fresh) *fresh = false;
   pthread_mutex_lock(&k->lock);
   int rc = ZQUIC_OK;
-  save_session(k);
+  zq_keeper_save_session(k);
   if (k->conn && !usable(k->conn)) {
     zquic_close_connection(k->conn);
     k->conn = NULL;

@@ -31,5 +31,7 @@ void zq_keeper_clear(zq_keeper *k);
  * reference for the caller: give it back with zq_keeper_put. */
 int zq_keeper_get(zq_keeper *k, zquic_connection **out, bool *fresh);
 void zq_keeper_put(zquic_connection *conn);
+/* Keep the newest session blob of k->conn (k->lock held, or the owner's own serialisation). */
+void zq_keeper_save_session(zq_keeper *k);
 
 #endif

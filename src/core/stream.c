@@ -60,6 +60,10 @@ int zq_stream_on_data(zquic_connection *conn, zquic_stream *s, uint32_t flags, c
     conn->server->service->on_data(s, conn->server->service_user);
     return 0;
   }
+  if (s->hooks) {
+    s->hooks->on_data(s, s->hooks_user); /* may unhook and free s */
+    return 0;
+  }
   if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
   if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream) {
     /* Released by its user but still open: nobody will read, so give the credit straight back. */
@@ -93,6 +97,10 @@ void zq_stream_on_closed(zquic_stream *s, uint64_t app_error) {
     conn->server->service->on_closed(s, conn->server->service_user);
     return;
   }
+  if (s->hooks) {
+    s->hooks->on_closed(s, s->hooks_user); /* unhooks, which frees s */
+    return;
+  }
   if (s->user_held) zq_emit(conn->ctx, ZQUIC_EVENT_STREAM_READABLE, 0, NULL, conn, s);
   if (!s->user_held && !zq_list_node_linked(&s->incoming_node) && s != conn->first_stream)
     zq_stream_free(s);
@@ -123,6 +131,61 @@ int zq_stream_put(zquic_stream *s, const void *data, size_t len, bool fin) {
   if (fin) s->fin_queued = true;
   zq_stream_mark_writable(s);
   return ZQUIC_OK;
+}
+
+int zq_stream_open_hooked(zquic_connection *conn, const zq_stream_hooks *hooks, void *user,
+                          zquic_stream **out) {
+  *out = NULL;
+  bool early = conn->state == ZQ_CONN_HANDSHAKING && conn->early_data_sent;
+  /* Not yet usable but not closed either: the handshake's end (or the resolver) wakes the line. */
+  if (!conn->close_requested && ((conn->state == ZQ_CONN_RESOLVING && !conn->qc) ||
+                                 (conn->state == ZQ_CONN_HANDSHAKING && !early)))
+    return ZQUIC_ERR_LIMIT;
+  int rc = zq_conn_check_open(conn);
+  if (rc) return rc;
+  if (conn->h3) return zq_error(ZQUIC_ERR_STATE, "connection is in HTTP/3 mode");
+  int64_t id;
+  int rv = ngtcp2_conn_open_bidi_stream(conn->qc, &id, NULL);
+  if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED) return ZQUIC_ERR_LIMIT;
+  if (rv) return zq_error(ZQUIC_ERR_INTERNAL, "cannot open a stream: %s", ngtcp2_strerror(rv));
+  zquic_stream *s = zq_stream_new(conn, id);
+  if (!s) {
+    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, 0);
+    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  }
+  ngtcp2_conn_set_stream_user_data(conn->qc, id, s);
+  s->hooks = hooks;
+  s->hooks_user = user;
+  *out = s;
+  return ZQUIC_OK;
+}
+
+void zq_stream_unhook(zquic_stream *s, int64_t cancel_code) {
+  zquic_connection *conn = s->conn;
+  s->hooks = NULL;
+  s->hooks_user = NULL;
+  if (!s->transport_open) {
+    zq_stream_free(s);
+    return;
+  }
+  if (conn->qc && cancel_code >= 0) {
+    ngtcp2_conn_shutdown_stream(conn->qc, 0, s->id, (uint64_t)cancel_code);
+    s->fin_queued = true; /* nothing queued will be sent now */
+    zq_list_remove(&conn->writable, &s->write_node);
+    s->write_listed = false;
+  } else if (conn->qc) {
+    if (!s->fin_queued) {
+      s->fin_queued = true;
+      zq_stream_mark_writable(s);
+    }
+    if (!s->fin_received && !s->reset_received)
+      ngtcp2_conn_shutdown_stream_read(conn->qc, 0, s->id, 0);
+  }
+  if (s->rx.len && conn->qc) { /* nobody will read it: its credit goes back now */
+    ngtcp2_conn_extend_max_offset(conn->qc, s->rx.len);
+    zq_buf_clear(&s->rx);
+  }
+  zq_conn_schedule(conn);
 }
 
 void zq_stream_mark_writable(zquic_stream *s) {

@@ -1,18 +1,21 @@
 /*
- * client.c — zquic_dns_query: one DNS query over QUIC (RFC 9250) on its own stream.
+ * client.c — zquic_dns_query: one DNS query over QUIC (RFC 9250) on its own stream, and the
+ * pieces every client path shares (doq_client.h): building the query, believing the answer.
  *
  * The query is built with ldns: Message ID 0 (DoQ requires it: the stream identifies the
  * exchange), RD set, EDNS(0) with the padding option filling the message to a multiple of 128
  * octets (RFC 8467's recommendation for queries) so the query's length says nothing about the
  * name. The answer is checked before it is believed: ID 0, QR set, the same question; anything
- * else is ZQUIC_ERR_PROTOCOL. Blocking calls from several threads run concurrently, one stream
- * each.
+ * else is ZQUIC_ERR_PROTOCOL. The exchange itself runs on the loop thread (query_async.c); the
+ * blocking call is that plus a wait, so blocking callers on many threads need no thread each on
+ * the loop side and no round trip to open their stream.
  */
+#include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/internal.h"
+#include "doq_client.h"
 
 #define MAX_MESSAGE 65535
 
@@ -53,78 +56,98 @@ static char *keep(zq_dns_response *r, char *s) {
   return s;
 }
 
-/* Build the query's wire form (heap) with ID 0 and, when asked, padding to 128-octet blocks. */
-static int build_query(const char *name, uint16_t type, const zquic_dns_query_options *o,
-                       uint8_t **wire, size_t *len) {
-  ldns_rdf *dname = ldns_dname_new_frm_str(name);
-  if (!dname) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "\"%.80s\" is not a domain name", name);
-  ldns_pkt *pkt = ldns_pkt_query_new(dname, (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD);
-  if (!pkt) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  ldns_pkt_set_id(pkt, 0);
-  ldns_pkt_set_edns_udp_size(pkt, MAX_MESSAGE);
-  ldns_pkt_set_edns_do(pkt, o->dnssec_ok != 0);
-  int rc = ZQUIC_OK;
-  if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) rc = ZQUIC_ERR_NO_MEMORY;
-  if (rc == 0 && o->padding) {
-    /* The option adds 4 octets of header plus the padding itself. */
-    size_t pad = (128 - (*len + 4) % 128) % 128;
-    uint8_t zeros[128] = {0};
-    ldns_edns_option_list *list = ldns_edns_option_list_new();
-    ldns_edns_option *opt = ldns_edns_new_from_data(LDNS_EDNS_PADDING, pad, zeros);
-    if (!list || !opt || !ldns_edns_option_list_push(list, opt)) {
-      rc = ZQUIC_ERR_NO_MEMORY;
-    } else {
-      ldns_pkt_set_edns_option_list(pkt, list);
-      list = NULL;
-      free(*wire);
-      *wire = NULL;
-      if (ldns_pkt2wire(wire, pkt, len) != LDNS_STATUS_OK) rc = ZQUIC_ERR_NO_MEMORY;
-    }
-    if (list) ldns_edns_option_list_deep_free(list);
+/* The wire form of a presentation-format name (at most 255 octets). Names with escapes go
+ * through ldns; plain ones, the common case, are split here (ldns costs ~20k instructions). */
+static int encode_name(const char *name, uint8_t *out, size_t *len) {
+  if (strchr(name, '\\')) {
+    ldns_rdf *d = ldns_dname_new_frm_str(name);
+    size_t n = d ? ldns_rdf_size(d) : 0;
+    if (d && n <= 255) memcpy(out, ldns_rdf_data(d), n);
+    ldns_rdf_deep_free(d);
+    *len = n;
+    return n && n <= 255 ? 0 : -1;
   }
-  ldns_pkt_free(pkt);
-  return rc ? zq_error(rc, "cannot build the DNS query") : ZQUIC_OK;
+  size_t o = 0;
+  for (const char *p = strcmp(name, ".") ? name : ""; *p;) {
+    const char *dot = strchr(p, '.');
+    size_t l = dot ? (size_t)(dot - p) : strlen(p);
+    if (l == 0 || l > 63 || o + 1 + l + 1 > 255) return -1;
+    out[o++] = (uint8_t)l;
+    memcpy(out + o, p, l);
+    o += l;
+    p += l + (dot ? 1 : 0);
+  }
+  out[o++] = 0;
+  *len = o;
+  return 0;
 }
 
-/* Send the query on a new stream and read the whole answer (heap). */
-static int exchange(zquic_connection *conn, const uint8_t *q, size_t qlen, int timeout_ms,
-                    uint8_t **answer, size_t *alen) {
-  zquic_stream *s;
-  int rc = zquic_stream_open(conn, ZQUIC_STREAM_BIDI, timeout_ms, &s);
-  if (rc) return rc;
-  uint8_t *buf = malloc(2 + qlen > 2 + MAX_MESSAGE ? 2 + qlen : 2 + MAX_MESSAGE);
-  if (!buf) {
-    zquic_close_stream(s);
-    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+static void put16(uint8_t *p, unsigned v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+
+int zq_dns_build_wire(const char *name, uint16_t wire_type, const zquic_dns_query_options *o,
+                      uint8_t **wire, size_t *len) {
+  *wire = NULL;
+  uint8_t qname[256];
+  size_t qn;
+  if (encode_name(name, qname, &qn) != 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "\"%.80s\" is not a domain name", name);
+  /* header, question, OPT RR (root owner, type, class = UDP size, TTL = flags, RDLENGTH) */
+  size_t base = 12 + qn + 4 + 11;
+  size_t pad = o->padding ? (128 - (base + 4) % 128) % 128 : 0; /* the option's own 4 octets */
+  size_t opt = o->padding ? 4 + pad : 0;
+  size_t msg = base + opt;
+  uint8_t *w = calloc(1, 2 + msg); /* zeros: ID 0, counts, padding */
+  if (!w) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  put16(w, (unsigned)msg); /* DoQ's length prefix */
+  uint8_t *h = w + 2;
+  h[2] = 0x01; /* RD */
+  put16(h + 4, 1); /* QDCOUNT */
+  put16(h + 10, 1); /* ARCOUNT: the OPT RR */
+  uint8_t *q = h + 12;
+  memcpy(q, qname, qn);
+  put16(q + qn, wire_type);
+  put16(q + qn + 2, LDNS_RR_CLASS_IN);
+  uint8_t *r = q + qn + 4; /* r[0] = 0: the root owner */
+  put16(r + 1, LDNS_RR_TYPE_OPT);
+  put16(r + 3, MAX_MESSAGE);
+  if (o->dnssec_ok) r[7] = 0x80; /* the DO bit */
+  put16(r + 9, (unsigned)opt);
+  if (opt) {
+    put16(r + 11, LDNS_EDNS_PADDING);
+    put16(r + 13, (unsigned)pad);
   }
-  buf[0] = (uint8_t)(qlen >> 8);
-  buf[1] = (uint8_t)qlen;
-  if (qlen) memcpy(buf + 2, q, qlen);
-  rc = zquic_stream_send(s, buf, 2 + qlen, 1, timeout_ms, NULL);
-  size_t have = 0, n = 1;
-  while (rc == 0 && n > 0) {
-    if (have == 2 + MAX_MESSAGE) {
-      rc = zq_error(ZQUIC_ERR_PROTOCOL, "DoQ answer longer than its length prefix allows");
-      break;
-    }
-    rc = zquic_stream_receive(s, buf + have, 2 + MAX_MESSAGE - have, timeout_ms, &n);
-    have += n;
-  }
-  if (rc == ZQUIC_ERR_STREAM_RESET)
-    rc = zq_error(rc, "the server reset the query's stream (DoQ error 0x%llx)",
-                  (unsigned long long)zquic_stream_reset_code(s));
-  zquic_close_stream(s);
-  if (rc == 0 && (have < 2 || have != 2 + ((size_t)buf[0] << 8 | buf[1])))
-    rc = zq_error(ZQUIC_ERR_PROTOCOL, "DoQ answer length prefix does not match its %zu bytes",
-                  have);
-  if (rc) {
-    free(buf);
-    return rc;
-  }
-  memmove(buf, buf + 2, have - 2);
-  *answer = buf;
-  *alen = have - 2;
+  *wire = w;
+  *len = 2 + msg;
   return ZQUIC_OK;
+}
+
+/* A name in presentation form, as ldns writes it, without its printf-per-octet cost. */
+static char *name_text(const ldns_rdf *dname) {
+  const uint8_t *d = ldns_rdf_data(dname);
+  size_t n = ldns_rdf_size(dname), i = 0, o = 0;
+  char *out = malloc(n * 4 + 2);
+  if (!out) return NULL;
+  while (i < n && d[i] && i + 1 + d[i] <= n) {
+    size_t l = d[i++];
+    for (size_t k = 0; k < l; k++, i++) {
+      uint8_t c = d[i];
+      if (strchr(".;()\\", c) && c) {
+        out[o++] = '\\';
+        out[o++] = (char)c;
+      } else if (c <= 0x20 || c >= 0x7f) {
+        o += (size_t)snprintf(out + o, 5, "\\%03u", c);
+      } else {
+        out[o++] = (char)c;
+      }
+    }
+    out[o++] = '.';
+  }
+  if (o == 0) out[o++] = '.';
+  out[o] = '\0';
+  return out;
 }
 
 /* TXT data as one string: the character-strings concatenated, without quotes. */
@@ -146,6 +169,18 @@ static char *txt_value(const ldns_rr *rr) {
 
 static char *rr_value(const ldns_rr *rr) {
   if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT) return txt_value(rr);
+  const ldns_rdf *rd = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
+  int family = !rd ? 0 : ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_A && ldns_rdf_size(rd) == 4 ? AF_INET
+               : ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_AAAA && ldns_rdf_size(rd) == 16 ? AF_INET6
+               : 0;
+  if (family) { /* the common answers, without ldns's buffer and printf */
+    char *text = malloc(INET6_ADDRSTRLEN);
+    if (text && !inet_ntop(family, ldns_rdf_data(rd), text, INET6_ADDRSTRLEN)) {
+      free(text);
+      text = NULL;
+    }
+    return text;
+  }
   ldns_buffer *b = ldns_buffer_new(256);
   for (size_t i = 0; b && i < ldns_rr_rd_count(rr); i++) {
     if (i) ldns_buffer_printf(b, " ");
@@ -180,7 +215,7 @@ static int fill_records(zq_dns_response *r, ldns_pkt *pkt, int kind) {
   for (size_t i = 0; i < n; i++) {
     const ldns_rr *rr = ldns_rr_list_rr(answers, i);
     zquic_dns_record *rec = &r->records[r->pub.n_records];
-    rec->name = keep(r, ldns_rdf2str(ldns_rr_owner(rr)));
+    rec->name = keep(r, name_text(ldns_rr_owner(rr)));
     rec->value = keep(r, rr_value(rr));
     ldns_buffer *wire = ldns_buffer_new(256);
     for (size_t k = 0; wire && k < ldns_rr_rd_count(rr); k++)
@@ -223,38 +258,36 @@ static int check_answer(ldns_pkt *pkt, const char *name, uint16_t wire_type) {
   return same ? ZQUIC_OK : zq_error(ZQUIC_ERR_PROTOCOL, "the answer is for another question");
 }
 
-ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
-                                 const zquic_dns_query_options *opts, zquic_dns_response **out) {
-  if (out) *out = NULL;
-  if (!conn || !name || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+int zq_dns_prepare(const char *name, int type, const zquic_dns_query_options *opts,
+                   zquic_dns_query_options *o, uint16_t *wire_type) {
+  if (!name) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL name");
   if (type <= 0 || (type > 65535 && type != ZQUIC_DNS_ENS && type != ZQUIC_DNS_ZNS))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "query type %d out of range", type);
   size_t nlen = strlen(name);
   if (nlen == 0 || nlen > 254 || (nlen == 254 && name[253] != '.'))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "domain name empty or longer than 253 characters");
-  zquic_dns_query_options o;
-  zquic_dns_query_options_init(&o);
+  zquic_dns_query_options_init(o);
   if (opts) {
-    if (opts->struct_size == 0 || opts->struct_size > sizeof(o))
+    if (opts->struct_size == 0 || opts->struct_size > sizeof(*o))
       return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "DNS options: call zquic_dns_query_options_init");
-    memcpy(&o, opts, opts->struct_size);
+    memcpy(o, opts, opts->struct_size);
   }
-  uint16_t wire_type = type == ZQUIC_DNS_ENS || type == ZQUIC_DNS_ZNS ? ZQUIC_DNS_TXT
-                                                                      : (uint16_t)type;
-  uint8_t *q = NULL, *a = NULL;
-  size_t qlen = 0, alen = 0;
-  int rc = build_query(name, wire_type, &o, &q, &qlen);
-  if (rc == 0) rc = exchange(conn, q, qlen, o.timeout_ms, &a, &alen);
-  free(q);
+  *wire_type = type == ZQUIC_DNS_ENS || type == ZQUIC_DNS_ZNS ? ZQUIC_DNS_TXT : (uint16_t)type;
+  return ZQUIC_OK;
+}
+
+int zq_dns_parse_answer(const uint8_t *answer, size_t len, const char *name, int type,
+                        uint16_t wire_type, zquic_dns_response **out) {
+  *out = NULL;
   ldns_pkt *pkt = NULL;
-  if (rc == 0 && ldns_wire2pkt(&pkt, a, alen) != LDNS_STATUS_OK)
-    rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
-  free(a);
-  if (rc == 0 && !pkt) rc = zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
-  if (rc == 0) rc = check_answer(pkt, name, wire_type);
-  zq_dns_response *r = rc == 0 && pkt ? calloc(1, sizeof(*r)) : NULL;
+  if (ldns_wire2pkt(&pkt, answer, len) != LDNS_STATUS_OK || !pkt) {
+    ldns_pkt_free(pkt);
+    return zq_error(ZQUIC_ERR_PROTOCOL, "the DoQ answer is not a DNS message");
+  }
+  int rc = check_answer(pkt, name, wire_type);
+  zq_dns_response *r = rc == 0 ? calloc(1, sizeof(*r)) : NULL;
   if (rc == 0 && !r) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  if (rc == 0 && r && pkt) {
+  if (rc == 0 && r) {
     r->pub.query_type = type;
     r->pub.rcode = ldns_pkt_get_rcode(pkt);
     r->pub.authoritative = ldns_pkt_aa(pkt) ? 1 : 0;
@@ -265,14 +298,42 @@ ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int t
       rc = zq_error(rc, "out of memory");
     } else {
       *out = &r->pub;
-      zq_error_clear();
     }
   }
   ldns_pkt_free(pkt);
   return rc;
 }
 
+ZQUIC_API int zquic_dns_query_ex(zquic_connection *conn, const char *name, int type,
+                                 const zquic_dns_query_options *opts, zquic_dns_response **out) {
+  if (out) *out = NULL;
+  if (!conn || !name || !out) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (zq_on_loop_thread(conn->ctx))
+    return zq_error(ZQUIC_ERR_LOOP_THREAD,
+                    "zquic_dns_query blocks: use zquic_dns_query_async on the loop thread");
+  zquic_dns_query_options o;
+  zquic_dns_query_options_init(&o);
+  uint16_t wire_type = 0;
+  int rc = zq_dns_prepare(name, type, opts, &o, &wire_type);
+  if (rc) return rc;
+  zq_dns_wait *w = zq_dns_wait_new(conn->ctx, o.timeout_ms);
+  if (!w) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if ((rc = zq_dns_query_start(conn, name, type, &o, zq_dns_wait_done, w)) != 0) {
+    zq_dns_wait_abandon(w);
+    return rc;
+  }
+  return zq_dns_wait_end(w, out);
+}
+
 ZQUIC_API int zquic_dns_query(zquic_connection *conn, const char *name, int type,
                               zquic_dns_response **out) {
   return zquic_dns_query_ex(conn, name, type, NULL, out);
+}
+
+ZQUIC_API int zquic_dns_query_async(zquic_connection *conn, const char *name, int type,
+                                    const zquic_dns_query_options *opts, zquic_dns_callback cb,
+                                    void *user) {
+  int rc = zq_dns_query_start(conn, name, type, opts, cb, user);
+  if (rc == 0) zq_error_clear();
+  return rc;
 }

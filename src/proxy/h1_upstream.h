@@ -37,6 +37,8 @@ typedef struct zq_h1_pool_options {
   uint32_t max_response_header_bytes; /* a larger header section is ZQUIC_ERR_PROTOCOL; 65536 */
 } zq_h1_pool_options;
 
+/* zq_h1_pool_new takes a zero timeout or header limit as "the default"; max_idle 0 keeps no
+ * idle connection (no keep-alive). */
 void zq_h1_pool_options_init(zq_h1_pool_options *o);
 
 /* Callbacks of one request, on the loop thread with ctx->lock held. After on_end or on_error the
@@ -66,13 +68,14 @@ typedef struct zq_h1_callbacks {
   void (*on_writable)(zq_h1_request *r, void *user);
 } zq_h1_callbacks;
 
-#define ZQ_H1_WRITE_HIGH_WATER (256u * 1024u)
+#define ZQ_H1_WRITE_HIGH_WATER ((size_t)256 * 1024) /* size_t: compared with buffer lengths */
 
 /* A pool for `address` ("host:port", "[v6]:port"; names resolved with libuv's getaddrinfo in the
  * thread pool). `opts` may be NULL. Loop thread. */
 int zq_h1_pool_new(zquic_context *ctx, const char *address, const zq_h1_pool_options *opts,
                    zq_h1_pool **out);
-/* Close every connection; requests still running end without callbacks. Loop thread. */
+/* Close every connection; requests still running end without callbacks (their handles are
+ * invalid afterwards). The memory goes once libuv has closed the sockets. Loop thread. */
 void zq_h1_pool_free(zq_h1_pool *p);
 unsigned zq_h1_pool_open_connections(const zq_h1_pool *p); /* idle + busy */
 unsigned zq_h1_pool_idle_connections(const zq_h1_pool *p);
@@ -82,8 +85,12 @@ unsigned zq_h1_pool_idle_connections(const zq_h1_pool *p);
  * ones); names may be lower-case. `body`: ZQ_H1_BODY_NONE (no body), ZQ_H1_BODY_LENGTH
  * (`content_length` bytes follow with zq_h1_request_write) or ZQ_H1_BODY_CHUNKED (an unknown
  * length: sent chunked). The pool adds Host, Content-Length / Transfer-Encoding and
- * "Connection: keep-alive". On success *out is the request until its on_end / on_error, or
- * zq_h1_request_cancel. */
+ * "Connection: keep-alive" (Host, Content-Length, Transfer-Encoding and Connection among
+ * `fields` are left out: the pool frames the message; "Content-Length: 0" for a POST, PUT or
+ * PATCH without a body). A method, target, Host or field that could break a line (CR, LF; spaces
+ * in a method, target or name) is ZQUIC_ERR_INVALID_ARGUMENT. "HEAD" expects no response body.
+ * Callbacks never run inside this call. On success *out is the request until its on_end /
+ * on_error, or zq_h1_request_cancel. */
 #define ZQ_H1_BODY_NONE 0
 #define ZQ_H1_BODY_LENGTH 1
 #define ZQ_H1_BODY_CHUNKED 2
@@ -93,7 +100,8 @@ int zq_h1_request_start(zq_h1_pool *p, const char *method, const char *path, con
                         zq_h1_request **out);
 /* Queue request body bytes (copied) and, with `fin`, end the body. ZQUIC_ERR_WOULD_BLOCK
  * (nothing queued) while ZQ_H1_WRITE_HIGH_WATER bytes wait to be written: on_writable follows.
- * ZQUIC_ERR_INVALID_ARGUMENT past a declared Content-Length. */
+ * ZQUIC_ERR_INVALID_ARGUMENT past a declared Content-Length, at `fin` short of it, or after the
+ * body ended. ZQUIC_ERR_NO_MEMORY: the request cannot go on and on_error follows. */
 int zq_h1_request_write(zq_h1_request *r, const void *data, size_t len, bool fin);
 /* Stop (true) or resume (false) reading the response: the client side cannot take more now. */
 void zq_h1_request_pause(zq_h1_request *r, bool paused);

@@ -90,6 +90,7 @@ typedef struct zq_proxy_route_conf {
 typedef struct zq_proxy_cert_conf {
   char *cert_file; /* PEM chain */
   char *key_file;  /* PEM key */
+  int line;        /* so that an unreadable file is reported where it was named */
 } zq_proxy_cert_conf;
 
 typedef struct zq_proxy_listener_conf {
@@ -148,9 +149,25 @@ int zq_proxy_conf_load_string(const char *text, const char *name, zq_proxy_conf 
  * with a backend, addresses that parse, readable certificate files. Errors carry the line. */
 int zq_proxy_conf_validate(const zq_proxy_conf *c, char *error, size_t error_cap);
 
+/* The checks shared by the reader and the public API (zquic_proxy_route, _add_backend), so that a
+ * value is refused the same way wherever it comes from. */
+/* A route's host pattern: NULL or "*" = any host (*out = NULL); else a lower-cased copy in *out
+ * (caller frees). Refused (ZQUIC_ERR_INVALID_ARGUMENT, *why = a static reason): a '*' anywhere
+ * but as the whole first label, empty or overlong labels, a port, characters outside
+ * [a-z0-9-_.]. ZQUIC_ERR_NO_MEMORY. */
+int zq_proxy_host_pattern(const char *in, char **out, const char **why);
+/* A route's path prefix: starts with '/', no spaces, controls, '?' or '#', at most 1024 bytes.
+ * NULL when good, else a static reason. */
+const char *zq_proxy_path_prefix_problem(const char *prefix);
+/* An address splits as host:port / [v6]:port (zq_addr_split); `port_zero_ok` for listeners
+ * (port 0 = any free port). NULL when good, else a static reason. */
+const char *zq_proxy_address_problem(const char *address, bool port_zero_ok);
+
 /* Names of algorithms and protocols as the file spells them ("round_robin", "least_connections",
  * "weighted", "ip_hash", "random"; "h3", "http1"). -1 / NULL when unknown. */
 int zq_proxy_lb_from_name(const char *name);
 const char *zq_proxy_lb_name(int algorithm);
+int zq_proxy_protocol_from_name(const char *name);
+const char *zq_proxy_protocol_name(int protocol);
 
 #endif

@@ -473,6 +473,9 @@ pub type zquic_grpc_callback =
     Option<unsafe extern "C" fn(resp: *mut zquic_grpc_response, user: *mut c_void)>;
 
 /// gRPC server method handler.
+/// `zquic_dns_callback`: the end of an asynchronous DNS query, on the loop thread.
+pub type zquic_dns_callback =
+    Option<unsafe extern "C" fn(result: c_int, resp: *mut zquic_dns_response, user: *mut c_void)>;
 pub type zquic_grpc_handler = Option<
     unsafe extern "C" fn(call: *mut zquic_grpc_server_call, request: *const u8, len: usize, user: *mut c_void),
 >;
@@ -1111,6 +1114,22 @@ extern "C" {
         query_type: c_int,
         opts: *const zquic_dns_query_options,
         out: *mut *mut zquic_dns_response,
+    ) -> c_int;
+    pub fn zquic_dns_query_async(
+        conn: *mut zquic_connection,
+        name: *const c_char,
+        type_: c_int,
+        opts: *const zquic_dns_query_options,
+        cb: zquic_dns_callback,
+        user: *mut c_void,
+    ) -> c_int;
+    pub fn zquic_dns_client_query_async(
+        client: *mut zquic_dns_client,
+        name: *const c_char,
+        query_type: c_int,
+        opts: *const zquic_dns_query_options,
+        cb: zquic_dns_callback,
+        user: *mut c_void,
     ) -> c_int;
     pub fn zquic_dns_client_connects(client: *const zquic_dns_client) -> c_uint;
     pub fn zquic_dns_client_early_connects(client: *const zquic_dns_client) -> c_uint;
