@@ -1209,6 +1209,11 @@ typedef struct zquic_proxy_config {
 
 ZQUIC_API void zquic_proxy_config_init(zquic_proxy_config *cfg);
 
+/* Read and validate a proxy configuration file without starting anything (`zquic proxy
+ * --check`): ZQUIC_OK, or ZQUIC_ERR_INVALID_ARGUMENT / ZQUIC_ERR_IO with "FILE:LINE: what" in
+ * zquic_last_error(). Certificate and CA files must be readable. */
+ZQUIC_API int zquic_proxy_config_check(const char *config_file);
+
 /* Create and start a proxy: listeners bound, metrics listening, health checks running. A bad
  * file gives ZQUIC_ERR_INVALID_ARGUMENT (or ZQUIC_ERR_IO) with "FILE:LINE: what" in
  * zquic_last_error(). *out is owned by the caller: zquic_proxy_destroy. */
@@ -1248,8 +1253,8 @@ ZQUIC_API int zquic_proxy_port(const zquic_proxy *proxy, size_t index);
 /* The metrics endpoint's TCP port, or a negative error code when it is off. */
 ZQUIC_API int zquic_proxy_metrics_port(const zquic_proxy *proxy);
 
-typedef struct zquic_proxy_stats {
-  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_stats) */
+typedef struct zquic_proxy_counters {
+  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_counters) */
   uint64_t requests;      /* requests received */
   uint64_t responses[6];  /* [1]..[5]: answered 1xx..5xx (the proxy's own answers included) */
   uint64_t rate_limited;  /* 429 */
@@ -1260,24 +1265,24 @@ typedef struct zquic_proxy_stats {
   uint64_t reloads, reload_failures;
   uint32_t pools, backends, backends_healthy;
   uint32_t in_flight;     /* requests at backends now */
-} zquic_proxy_stats;
+} zquic_proxy_counters;
 
-ZQUIC_API int zquic_proxy_stats(zquic_proxy *proxy, zquic_proxy_stats *out);
+ZQUIC_API int zquic_proxy_stats(zquic_proxy *proxy, zquic_proxy_counters *out);
 
-typedef struct zquic_proxy_backend_stats {
-  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_backend_stats) */
+typedef struct zquic_proxy_backend_counters {
+  size_t struct_size;     /* set by the caller to sizeof(zquic_proxy_backend_counters) */
   char pool[128];
   char address[256];
   int protocol;           /* ZQUIC_PROXY_BACKEND_* */
   int healthy;            /* 1 when it gets requests now */
   uint32_t in_flight, open_connections;
   uint64_t requests, errors, responses_5xx;
-} zquic_proxy_backend_stats;
+} zquic_proxy_backend_counters;
 
 /* Facts of backend `index`, counting through the pools in configuration order;
  * ZQUIC_ERR_NOT_FOUND past the last. */
-ZQUIC_API int zquic_proxy_backend_stats_get(zquic_proxy *proxy, size_t index,
-                                            zquic_proxy_backend_stats *out);
+ZQUIC_API int zquic_proxy_backend_stats(zquic_proxy *proxy, size_t index,
+                                            zquic_proxy_backend_counters *out);
 /* Stop the listeners (requests in flight are reset), close the backend connections and free.
  * Call before zquic_destroy of its context. NULL is a no-op. */
 ZQUIC_API void zquic_proxy_destroy(zquic_proxy *proxy);

@@ -48,6 +48,7 @@ int cmd_cert(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_crypto(int argc, char **argv);
 int cmd_zns(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);
 
 /* Generate a self-signed ECDSA P-256 certificate for `names` (DNS names or IP addresses) into
  * DIR/cert.pem and DIR/key.pem (mode 0600). Returns 0 or prints an error and returns non-zero. */

@@ -49,10 +49,11 @@ static const key_spec keys[] = {
   STR("dns.upstreams", dns_upstreams),
   STR("dns.eth_rpc", dns_eth_rpc),
   STR("dns.ens_registry", dns_ens_registry),
+  STR("proxy.config", proxy_config),
   INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };
 
-static const char *groups[] = {"tls", "http", "quic", "grpc", "dns"};
+static const char *groups[] = {"tls", "http", "quic", "grpc", "dns", "proxy"};
 
 void node_config_defaults(node_config *c) {
   memset(c, 0, sizeof(*c));

@@ -29,6 +29,7 @@ typedef struct node_config {
   char dns_upstreams[1024];    /* comma list of resolvers to forward to; "" = none */
   char dns_eth_rpc[1024];      /* Ethereum JSON-RPC URL for .eth names; "" = none */
   char dns_ens_registry[64];   /* "" = mainnet's */
+  char proxy_config[1024];     /* node: run Wraith from this file (docs/CONFIG.md); "" = off */
 } node_config;
 
 void node_config_defaults(node_config *c);

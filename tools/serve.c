@@ -32,7 +32,7 @@ static void block_signals(sigset_t *set) {
   pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int wait_for_stop(sigset_t *set, zquic_dns_server *dns) {
+static int wait_for_stop(sigset_t *set, zquic_dns_server *dns, zquic_proxy *proxy) {
   for (;;) {
     int sig = 0;
     if (sigwait(set, &sig) != 0) return -1;
@@ -41,8 +41,15 @@ static int wait_for_stop(sigset_t *set, zquic_dns_server *dns) {
         cli_log(0, "SIGHUP: DNS reload failed, still serving the old data: %s", zquic_last_error());
       else
         cli_log(2, "SIGHUP: DNS zones and ZNS registry reloaded");
-      continue;
     }
+    if (sig == SIGHUP && proxy) {
+      if (zquic_proxy_reload(proxy) != 0)
+        cli_log(0, "SIGHUP: Wraith reload refused, still serving the old configuration: %s",
+                zquic_last_error());
+      else
+        cli_log(2, "SIGHUP: Wraith configuration reloaded");
+    }
+    if (sig == SIGHUP && (dns || proxy)) continue;
     if (sig == SIGHUP) {
       cli_log(2, "SIGHUP: nothing to reload in this mode");
       continue;
@@ -266,8 +273,27 @@ static int run_server(const char *cmd, server_opts *o) {
              "node.ghostchain.internal\n", cmd, zquic_dns_server_port(dns), o->cert,
              zquic_dns_server_port(dns));
   }
+  zquic_proxy *proxy = NULL;
+  if (!strcmp(cmd, "node") && o->file.proxy_config[0]) {
+    zquic_proxy_config pc;
+    zquic_proxy_config_init(&pc);
+    pc.config_file = o->file.proxy_config;
+    int rc = zquic_proxy_create(ctx, &pc, &proxy);
+    if (rc) {
+      cli_zerror(cmd, "Wraith (proxy.config)", rc);
+      zquic_dns_server_free(dns);
+      zquic_server_free(server);
+      zquic_grpc_server_free(grpc);
+      static_site_free(site);
+      zquic_destroy(ctx);
+      return EXIT_FAIL;
+    }
+    printf("zquic %s: Wraith (HTTP/3 reverse proxy) from %s on port %d\n", cmd,
+           o->file.proxy_config, zquic_proxy_port(proxy, 0));
+  }
   fflush(stdout);
-  wait_for_stop(&set, dns);
+  wait_for_stop(&set, dns, proxy);
+  zquic_proxy_destroy(proxy);
   zquic_dns_server_free(dns);
   /* Drain: no new connections or requests; those in flight get drain_timeout_ms to finish. */
   if (zquic_server_shutdown(server, (int)o->file.drain_timeout_ms) == ZQUIC_ERR_TIMEOUT)

@@ -25,6 +25,7 @@ static const cli_command commands[] = {
   {"grpc", cmd_grpc, "call or serve gRPC over HTTP/3 (GhostBridge)"},
   {"dns", cmd_dns, "DNS over QUIC queries and resolver (CNS/ZNS)"},
   {"zns", cmd_zns, "sign and verify ZNS registry entries (.zns/.ghost names)"},
+  {"proxy", cmd_proxy, "Wraith: HTTP/3 reverse proxy with load balancing and health checks"},
 };
 
 void cli_error(const char *cmd, const char *fmt, ...) {

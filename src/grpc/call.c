@@ -243,7 +243,7 @@ static void hook_close(zq_h3_stream *st, void *user) {
   }
 }
 
-static const zq_h3_hooks hooks = {hook_headers, hook_data, hook_end, hook_close};
+static const zq_h3_hooks hooks = {hook_headers, hook_data, hook_end, hook_close, NULL};
 
 /* ---- starting ------------------------------------------------------------------------------- */
 

@@ -354,7 +354,8 @@ static int validate_pool(const zq_proxy_conf *c, size_t index, char *error, size
   if (!zq_proxy_lb_name(p->algorithm))
     return conf_fail(c, p->line, error, cap, "pool \"%s\": unknown algorithm %d", p->name,
                      p->algorithm);
-  if (p->n_backends == 0)
+  /* A file names its backends; a proxy built by the API gets them later (503 until then). */
+  if (p->n_backends == 0 && c->source)
     return conf_fail(c, p->line, error, cap, "pool \"%s\" has no backends", p->name);
   if (p->n_backends > ZQ_PROXY_MAX_BACKENDS)
     return conf_fail(c, p->line, error, cap, "pool \"%s\": more than %d backends", p->name,
