@@ -201,7 +201,7 @@ static int start_attempt(zq_px_exchange *x) {
   int rc = zq_px_request_fields(x->st, x->client_ip, b->conf.protocol, &fwd);
   if (rc == 0) {
     zq_upstream_request req = {x->method, x->path, x->authority, fwd.list, fwd.n, x->body,
-                               x->content_length, x->pool->conf->connect_timeout_ms};
+                               x->content_length, x->pool->conf->connect_timeout_ms, false};
     rc = zq_upstream_start(b, &req, &upstream_callbacks, x, &x->up);
   }
   zq_px_fields_free(&fwd);

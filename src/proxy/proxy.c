@@ -71,6 +71,7 @@ static zq_proxy_pool_conf *conf_pool(zq_proxy_conf *c, const char *name, bool cr
   if (!grown) return NULL;
   c->pools = grown;
   if (zq_proxy_pool_conf_init(&c->pools[c->n_pools], name) != ZQUIC_OK) return NULL;
+  c->pools[c->n_pools].health.interval_ms = 0; /* API pools: active checks off, like "default" */
   return &c->pools[c->n_pools++];
 }
 

@@ -59,7 +59,7 @@ struct zq_pool_rt {
   zq_lb_backend *lb;              /* the balancer's view, refreshed before each pick */
   size_t n_backends;
   zq_balancer *balancer;
-  uv_timer_t *check_timer;        /* active health checks; NULL when off */
+  struct zq_health *health;       /* active health checks (health.c); NULL when off */
   uint64_t no_backend;            /* requests answered 503 */
 };
 
@@ -137,6 +137,7 @@ typedef struct zq_upstream_request {
   int body;                      /* ZQ_H1_BODY_* */
   uint64_t content_length;
   uint32_t connect_timeout_ms;
+  bool health_check;             /* not counted as a request of the backend */
 } zq_upstream_request;
 
 /* Start a request to backend `b` (which it references until it ends). After on_end / on_error

@@ -113,7 +113,7 @@ int zq_upstream_start(zq_backend_rt *b, const zq_upstream_request *req,
     upstream_free(u);
     return rc;
   }
-  b->requests++;
+  if (!req->health_check) b->requests++;
   *out = u;
   return ZQUIC_OK;
 }

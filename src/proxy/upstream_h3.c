@@ -142,7 +142,7 @@ static int submit(zq_upstream *u, int64_t id) {
   size_t n = 0;
   for (size_t i = 0; i < u->head.count && n < 128; i++)
     fields[n++] = (zquic_h3_header){u->head.names[i], u->head.values[i]};
-  bool no_body = u->pending_fin && u->pending.len == 0;
+  bool no_body = u->st->tx_eof && u->st->tx.len == 0; /* the body has moved into st->tx */
   return zq_h3_submit_request(u->conn, id, u->method, u->path, u->authority, fields, n, no_body,
                               u->st);
 }

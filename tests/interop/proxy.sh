@@ -128,8 +128,8 @@ basic)
   "$PEERS_BIN/h3-get" -q -ca "$CA" -expect-body "go-" "$(url /id)" || fail "h3-get through Wraith"
   # Bodies both ways, and the big download byte for byte.
   make_file "$WORK/up" 1500000
-  pget -d "$(head -c 200000 "$WORK/up" | base64 -w0)" -o "$WORK/echo" "$(url /echo)"
-  [ "$(cat "$WORK/echo")" = "$(head -c 200000 "$WORK/up" | base64 -w0)" ] || fail "echo through Wraith differs"
+  pget -d "$(head -c 60000 "$WORK/up" | base64 -w0)" -o "$WORK/echo" "$(url /echo)"
+  [ "$(cat "$WORK/echo")" = "$(head -c 60000 "$WORK/up" | base64 -w0)" ] || fail "echo through Wraith differs"
   pget -o "$WORK/direct" "https://localhost:$A/bytes/104857600"
   pget -o "$WORK/proxied" "$(url /bytes/104857600)"
   same_bytes "$WORK/direct" "$WORK/proxied" "100 MiB through Wraith"
@@ -138,14 +138,14 @@ basic)
   [ "$(pget "$(url /web/hello)")" = "hello from nginx" ] || fail "nginx route"
   pget -o "$WORK/nginx.bin" "$(url /up.bin)"
   same_bytes "$WORK/www/up.bin" "$WORK/nginx.bin" "3 MB from nginx through Wraith"
-  # Forwarding fields in, hop-by-hop fields out.
-  pget -H "connection: x-drop" -H "x-drop: 1" -H "x-keep: 2" "$(url /headers)" >"$WORK/h"
-  grep -qx "x-forwarded-for: 127.0.0.1" "$WORK/h" || fail "x-forwarded-for: $(cat "$WORK/h")"
+  # Forwarding fields in (hop-by-hop fields cannot come from an HTTP/3 client: nghttp3 refuses
+  # such a request as malformed; test_proxy_fields covers their removal).
+  pget -H "x-keep: 2" -H "x-forwarded-for: 192.0.2.1" "$(url /headers)" >"$WORK/h"
+  grep -qx "x-forwarded-for: 192.0.2.1, 127.0.0.1" "$WORK/h" || fail "x-forwarded-for: $(cat "$WORK/h")"
   grep -qx "x-forwarded-proto: https" "$WORK/h" || fail "x-forwarded-proto: $(cat "$WORK/h")"
   grep -q "^forwarded: for=127.0.0.1;proto=https" "$WORK/h" || fail "forwarded: $(cat "$WORK/h")"
   grep -q "^via: 3 wraith" "$WORK/h" || fail "via: $(cat "$WORK/h")"
   grep -qx "x-keep: 2" "$WORK/h" || fail "x-keep lost: $(cat "$WORK/h")"
-  grep -q "^x-drop" "$WORK/h" && fail "a field named by Connection was forwarded"
   pget -v -o /dev/null "$(url /)" 2>"$WORK/v"
   grep -qi "alt-svc: h3=\":$PX_PORT\"" "$WORK/v" || fail "no Alt-Svc: $(cat "$WORK/v")"
   grep -qi "via: 3 wraith" "$WORK/v" || fail "no Via on the response: $(cat "$WORK/v")"
@@ -265,24 +265,29 @@ PY
     $(pool_cfg dead round_robin "$(h3b "$DEAD")" 'health = { interval_ms = 200; timeout_ms = 300; fall = 1; };')" \
     '{ host = "localhost"; pool = "ok"; }, { host = "localhost"; path = "/garbage"; pool = "garbage"; },
      { host = "localhost"; path = "/hang"; pool = "hang"; }, { host = "localhost"; path = "/dead"; pool = "dead"; }' \
-    'limits = { max_header_bytes = 4096; max_body_bytes = 100000; rate_per_second = 2.0; rate_burst = 200; };'
+    'limits = { max_header_bytes = 4096; max_body_bytes = 100000; rate_per_second = 1.0; rate_burst = 20; };'
   start_proxy "$WORK/b.cfg"
   [ "$(pget "$(url /)")" = "ok" ] || fail "the good route"
   st() { "$PEERS_BIN/h3-get" -q -ca "$CA" -expect-status "$1" "${@:2}"; }
   st 404 "https://127.0.0.1:$PX_PORT/" -sni localhost || fail "no route for host 127.0.0.1: want 404"
   st 431 -H "x-big: $(head -c 6000 /dev/zero | tr '\0' a)" "$(url /)" || fail "oversized header: want 431"
-  st 413 -d "$(head -c 150000 /dev/zero | tr '\0' b)" "$(url /echo)" || fail "oversized body: want 413"
-  st 200 -d "$(head -c 50000 /dev/zero | tr '\0' b)" "$(url /echo)" || fail "a body under the limit"
+  head -c 150000 /dev/zero | tr '\0' b >"$WORK/big.body"
+  head -c 50000 /dev/zero | tr '\0' b >"$WORK/small.body"
+  st 413 -data-file "$WORK/big.body" "$(url /echo)" || fail "oversized body: want 413"
+  st 200 -data-file "$WORK/small.body" "$(url /echo)" || fail "a body under the limit"
   st 502 "$(url /garbage)" || fail "garbage from the backend: want 502"
   st 504 "$(url /hang)" || fail "a backend that hangs: want 504"
   dead_down() { [ "$(backend_metric zquic_proxy_backend_up "127.0.0.1:$DEAD")" = 0 ]; }
   wait_until "the dead backend to be marked down" 15 dead_down
   st 503 "$(url /dead)" || fail "no healthy backend: want 503"
   [ "$(pget "$(url /)")" = "ok" ] || fail "the good route after the bad requests"
-  # The rate limit: 200 at once pass, then 2 per second.
-  "$PEERS_BIN/h3-get" -q -ca "$CA" -n 400 -c 4 "$(url /)" >"$WORK/rl" 2>&1 || true
-  pget -v -o /dev/null "$(url /)" 2>"$WORK/v" && fail "the rate limit let a request through"
-  grep -q "status: 429\|HTTP/3 429\| 429" "$WORK/v" || fail "want 429: $(cat "$WORK/v")"
+  # The rate limit: a burst of 20, then 1 per second; sequential requests drain it.
+  limited=0
+  for i in $(seq 1 80); do
+    if ! pget -v -o /dev/null "$(url /)" 2>"$WORK/v"; then limited=1; break; fi
+  done
+  [ "$limited" = 1 ] || fail "80 requests in a row and the rate limit never answered"
+  grep -q "429" "$WORK/v" || fail "want 429: $(cat "$WORK/v")"
   grep -qi "retry-after: [0-9]" "$WORK/v" || fail "429 without Retry-After: $(cat "$WORK/v")"
   m=$(metrics)
   grep -q '^zquic_proxy_rate_limited_total [1-9]' <<<"$m" || fail "rate_limited not counted: $m"
