@@ -455,7 +455,7 @@ typedef struct zquic_event {
   zquic_server *server;      /* ACCEPT_READY */
   zquic_connection *conn;    /* every other event */
   zquic_stream *stream;      /* STREAM_READABLE / STREAM_WRITABLE */
-  void *user_data;           /* the object's zquic_*_set_user_data value */
+  void *user_data;           /* the object's zquic_*_set_user_data value when polled */
 } zquic_event;
 
 /* Per-connection callback of the original API, run on the loop thread for every event of the

@@ -108,6 +108,13 @@ ZQUIC_API int zquic_poll_events(zquic_context *ctx, zquic_event *events, size_t 
   size_t n = ctx->events_len < max ? ctx->events_len : max;
   for (size_t i = 0; i < n; i++) {
     events[i] = ctx->events[i];
+    /* The value now, not when the event was queued: a caller that sets it right after
+     * zquic_connect_async returns must see it even if the handshake won that race. (The handle
+     * is alive: freeing one forgets its events.) */
+    const zquic_event *e = &events[i];
+    events[i].user_data = e->stream ? e->stream->user_data
+                          : e->conn ? e->conn->user_data
+                          : e->server ? e->server->user_data : NULL;
     *pending_bits(events[i].server, events[i].conn, events[i].stream) &= ~(1u << events[i].type);
   }
   memmove(ctx->events, ctx->events + n, (ctx->events_len - n) * sizeof(*ctx->events));
