@@ -133,8 +133,8 @@ impl ProxyConfig {
         self.lb = Some(lb);
         self
     }
-    /// Active health checks (GET /) of the pool "default" this often (whole seconds, at least
-    /// one); default off.
+    /// Active health checks (GET /) of the pool "default" this often (whole seconds, a fraction
+    /// rounded up; zero = off, the default).
     pub fn health_interval(mut self, every: Duration) -> ProxyConfig {
         self.health_interval = Some(every);
         self
@@ -356,7 +356,9 @@ impl Proxy {
             raw.lb_mode = lb.code();
         }
         if let Some(every) = cfg.health_interval {
-            raw.health_check_interval_s = every.as_secs().clamp(1, u32::MAX as u64) as u32;
+            // Whole seconds, a fraction rounded up; zero turns the checks off.
+            let secs = every.as_secs() + (every.subsec_nanos() > 0) as u64;
+            raw.health_check_interval_s = secs.min(u32::MAX as u64) as u32;
         }
         if let Some(t) = cfg.timeout {
             raw.timeout_ms = timeout_ms(Some(t)).max(1) as u32;
