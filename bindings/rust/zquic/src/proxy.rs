@@ -181,7 +181,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    /// A backend at `address` ("host:port", "[v6]:port") of the pool "default", HTTP/3,
+    /// A backend at `address` (`"host:port"`, `"[v6]:port"`) of the pool "default", HTTP/3,
     /// weight 1.
     pub fn new(address: &str) -> Backend {
         Backend {
