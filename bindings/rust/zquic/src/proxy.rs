@@ -194,7 +194,10 @@ impl Backend {
             insecure: false,
         }
     }
-    /// The pool (1 to 127 bytes); a new name makes a new round-robin pool.
+    /// The pool (1 to 127 bytes; default "default"). A new name makes a new pool with the
+    /// defaults of a pool in a file (docs/CONFIG.md): round robin, and active health checks
+    /// (GET / every 5 s, 200 expected), unlike the pool "default" of a [`ProxyConfig`] without
+    /// a file, whose checks are off unless [`ProxyConfig::health_interval`] is set.
     pub fn pool(mut self, name: &str) -> Backend {
         self.pool = Some(name.to_string());
         self
