@@ -260,6 +260,21 @@ constants! {
     ZQUIC_DNS_NOTIMP: c_int = 4;
     /// DNS rcode REFUSED.
     ZQUIC_DNS_REFUSED: c_int = 5;
+
+    /// Wraith balancing: round robin.
+    ZQUIC_LB_ROUND_ROBIN: c_int = 0;
+    /// Wraith balancing: fewest requests in flight.
+    ZQUIC_LB_LEAST_CONNECTIONS: c_int = 1;
+    /// Wraith balancing: smooth weighted round robin.
+    ZQUIC_LB_WEIGHTED: c_int = 2;
+    /// Wraith balancing: consistent hashing of the client address.
+    ZQUIC_LB_IP_HASH: c_int = 3;
+    /// Wraith balancing: power of two random choices.
+    ZQUIC_LB_RANDOM: c_int = 4;
+    /// Wraith backend spoken to over HTTP/3.
+    ZQUIC_PROXY_BACKEND_H3: c_int = 0;
+    /// Wraith backend spoken to over HTTP/1.1.
+    ZQUIC_PROXY_BACKEND_HTTP1: c_int = 1;
 }
 
 /// "0.1.0", the header's `ZQUIC_VERSION_STRING`.
@@ -292,6 +307,8 @@ opaque! {
     zquic_dns_server;
     /// A DoQ client for one server (connection reuse, 0-RTT resumption).
     zquic_dns_client;
+    /// A Wraith HTTP/3 reverse proxy.
+    zquic_proxy;
 }
 
 /// `zquic_config`: context defaults (`zquic_config_init`).
@@ -335,6 +352,10 @@ pub struct zquic_server_config {
     pub quic_versions: *const c_char,
     pub max_streams_bidi: u32,
     pub workers: u32,
+    // ---- fields added in 0.3 ----
+    pub sni_cert_files: *const *const c_char,
+    pub sni_key_files: *const *const c_char,
+    pub n_sni_certs: usize,
 }
 
 /// `zquic_connect_options` (`zquic_connect_options_init`).
@@ -594,6 +615,75 @@ pub struct zquic_dns_stats {
     pub upstream_tcp: u64,
     pub ens_lookups: u64,
     pub ens_failures: u64,
+}
+
+/// Wraith proxy settings (`zquic_proxy_config_init`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zquic_proxy_config {
+    pub struct_size: usize,
+    pub config_file: *const c_char,
+    pub listen: *const c_char,
+    pub cert_file: *const c_char,
+    pub key_file: *const c_char,
+    pub backend_address: *const c_char,
+    pub lb_mode: c_int,
+    pub health_check_interval_s: u32,
+    pub timeout_ms: u32,
+    pub metrics_listen: *const c_char,
+    pub access_log: *const c_char,
+    pub backend_protocol: c_int,
+    pub backend_ca_file: *const c_char,
+}
+
+/// One Wraith backend (`zquic_proxy_backend_init`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zquic_proxy_backend {
+    pub struct_size: usize,
+    pub pool: *const c_char,
+    pub address: *const c_char,
+    pub protocol: c_int,
+    pub weight: c_uint,
+    pub sni: *const c_char,
+    pub ca_file: *const c_char,
+    pub insecure_skip_verify_DANGEROUS: c_int,
+}
+
+/// Wraith proxy counters (`zquic_proxy_stats`); the caller sets `struct_size`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct zquic_proxy_counters {
+    pub struct_size: usize,
+    pub requests: u64,
+    pub responses: [u64; 6],
+    pub rate_limited: u64,
+    pub too_large: u64,
+    pub bad_requests: u64,
+    pub retries: u64,
+    pub upstream_timeouts: u64,
+    pub reloads: u64,
+    pub reload_failures: u64,
+    pub pools: u32,
+    pub backends: u32,
+    pub backends_healthy: u32,
+    pub in_flight: u32,
+}
+
+/// Facts of one Wraith backend (`zquic_proxy_backend_stats`); the caller sets `struct_size`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct zquic_proxy_backend_counters {
+    pub struct_size: usize,
+    pub pool: [c_char; 128],
+    pub address: [c_char; 256],
+    pub protocol: c_int,
+    pub healthy: c_int,
+    pub in_flight: u32,
+    pub open_connections: u32,
+    pub requests: u64,
+    pub errors: u64,
+    pub responses_5xx: u64,
 }
 
 extern "C" {
@@ -1144,4 +1234,31 @@ extern "C" {
     pub fn zquic_dns_server_reload(srv: *mut zquic_dns_server) -> c_int;
     pub fn zquic_dns_server_stats(srv: *mut zquic_dns_server, out: *mut zquic_dns_stats) -> c_int;
     pub fn zquic_dns_server_free(srv: *mut zquic_dns_server);
+
+    // ---- Wraith (HTTP/3 reverse proxy) ----
+    pub fn zquic_proxy_config_init(cfg: *mut zquic_proxy_config);
+    pub fn zquic_proxy_config_check(config_file: *const c_char) -> c_int;
+    pub fn zquic_proxy_create(
+        ctx: *mut zquic_context,
+        cfg: *const zquic_proxy_config,
+        out: *mut *mut zquic_proxy,
+    ) -> c_int;
+    pub fn zquic_proxy_backend_init(backend: *mut zquic_proxy_backend);
+    pub fn zquic_proxy_add_backend(proxy: *mut zquic_proxy, backend: *const zquic_proxy_backend) -> c_int;
+    pub fn zquic_proxy_route(
+        proxy: *mut zquic_proxy,
+        host: *const c_char,
+        path_prefix: *const c_char,
+        pool: *const c_char,
+    ) -> c_int;
+    pub fn zquic_proxy_reload(proxy: *mut zquic_proxy) -> c_int;
+    pub fn zquic_proxy_port(proxy: *const zquic_proxy, index: usize) -> c_int;
+    pub fn zquic_proxy_metrics_port(proxy: *const zquic_proxy) -> c_int;
+    pub fn zquic_proxy_stats(proxy: *mut zquic_proxy, out: *mut zquic_proxy_counters) -> c_int;
+    pub fn zquic_proxy_backend_stats(
+        proxy: *mut zquic_proxy,
+        index: usize,
+        out: *mut zquic_proxy_backend_counters,
+    ) -> c_int;
+    pub fn zquic_proxy_destroy(proxy: *mut zquic_proxy);
 }

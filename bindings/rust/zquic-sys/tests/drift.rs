@@ -125,7 +125,8 @@ fn layouts_and_constants_match_the_header() {
             max_streams_uni, insecure_skip_verify_DANGEROUS, bind_address, keep_alive_ms,
             cc_algorithm, qlog_dir, detailed_stats, event_queue }
         zquic_server_config { struct_size, listen, cert_file, key_file, alpn, h3, retry,
-            enable_0rtt, quic_versions, max_streams_bidi, workers }
+            enable_0rtt, quic_versions, max_streams_bidi, workers, sni_cert_files, sni_key_files,
+            n_sni_certs }
         zquic_connect_options { struct_size, alpn, sni, ca_file, timeout_ms,
             insecure_skip_verify_DANGEROUS, session, session_len, enable_0rtt, quic_version,
             tls_ciphers, key_update_bytes }
@@ -155,6 +156,16 @@ fn layouts_and_constants_match_the_header() {
             zns_answers, nxdomain, refused, servfail, formerr, protocol_errors, cancelled,
             zns_entries, zns_rejected, forwarded, upstream_failures, upstream_tcp, ens_lookups,
             ens_failures }
+        zquic_proxy_config { struct_size, config_file, listen, cert_file, key_file,
+            backend_address, lb_mode, health_check_interval_s, timeout_ms, metrics_listen,
+            access_log, backend_protocol, backend_ca_file }
+        zquic_proxy_backend { struct_size, pool, address, protocol, weight, sni, ca_file,
+            insecure_skip_verify_DANGEROUS }
+        zquic_proxy_counters { struct_size, requests, responses, rate_limited, too_large,
+            bad_requests, retries, upstream_timeouts, reloads, reload_failures, pools, backends,
+            backends_healthy, in_flight }
+        zquic_proxy_backend_counters { struct_size, pool, address, protocol, healthy, in_flight,
+            open_connections, requests, errors, responses_5xx }
     };
 
     // Constants: the same names on both sides, values printed by C below.
@@ -228,8 +239,8 @@ fn layouts_and_constants_match_the_header() {
         }
     }
     assert!(diffs.is_empty(), "zquic-sys drifted from zquic.h:\n  {}", diffs.join("\n  "));
-    // 17 structs, checked field by field.
-    assert!(rust.len() > 150, "only {} layout facts", rust.len());
+    // 21 structs, checked field by field.
+    assert!(rust.len() > 200, "only {} layout facts", rust.len());
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Safe Rust bindings of zquic, the QUIC stack of the GhostChain services, with its four
+//! Safe Rust bindings of zquic, the QUIC stack of the GhostChain services, with its five
 //! services:
 //!
 //! - **QUIC / HTTP/3 streams**: [`Context`], [`Connection`], [`Stream`] (`std::io::Read` and
@@ -6,7 +6,8 @@
 //! - **GhostBridge** (gRPC over HTTP/3): [`grpc::Client`] (blocking and async unary calls),
 //!   [`grpc::Server`] with closures as method handlers;
 //! - **CNS/ZNS** (DNS over QUIC): [`dns::query`], [`dns::Server`];
-//! - **ZCrypto**: [`crypto`] (keygen, sign, verify, x25519, hashes, BLAKE3).
+//! - **ZCrypto**: [`crypto`] (keygen, sign, verify, x25519, hashes, BLAKE3);
+//! - **Wraith** (HTTP/3 reverse proxy): [`proxy::Proxy`].
 //!
 //! # Threads, ownership, async
 //!
@@ -43,6 +44,7 @@ mod util;
 pub mod crypto;
 pub mod dns;
 pub mod grpc;
+pub mod proxy;
 
 pub use connection::{AcceptStream, ConnectOptions, Connecting, Connection, ConnectionInfo, ReadFuture, State, Stream, WriteFuture};
 pub use context::{version, Config, Context, Server, ServerConfig};
