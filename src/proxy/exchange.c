@@ -155,7 +155,7 @@ static int arm_timer(zq_px_exchange *x) {
 static void flush_body(zq_px_exchange *x) {
   while (x->up && x->pending.len) {
     struct iovec iov;
-    if (zq_buf_peek(&x->pending, 0, &iov, 1, 64 * 1024) == 0) break;
+    if (zq_buf_peek(&x->pending, 0, &iov, 1, (size_t)64 * 1024) == 0) break;
     int rc = zq_upstream_write(x->up, iov.iov_base, iov.iov_len, false);
     if (rc == ZQUIC_ERR_WOULD_BLOCK) return; /* on_writable brings us back */
     if (rc) {
@@ -183,39 +183,42 @@ static size_t backend_index(const zq_pool_rt *pool, const zq_backend_rt *b) {
   return 0;
 }
 
+/* Pick a backend and start the request there; a backend where it cannot even start is passed
+ * over (every backend once at most). 0, or -1 when the client has been answered. */
 static int start_attempt(zq_px_exchange *x) {
-  zq_backend_rt *b = zq_pool_pick(x->pool, x->client_ip, x->tried);
-  if (!b) {
-    if (x->attempts == 0) {
-      x->pool->no_backend++;
-      reply(x, 503, "no healthy backend", NULL, 0);
-    } else {
-      reply(x, 502, x->last_error[0] ? x->last_error : "no backend could be reached", NULL, 0);
+  for (;;) {
+    zq_backend_rt *b = zq_pool_pick(x->pool, x->client_ip, x->tried);
+    if (!b) {
+      if (x->attempts == 0) {
+        x->pool->no_backend++;
+        reply(x, 503, "no healthy backend", NULL, 0);
+      } else {
+        reply(x, 502, x->last_error[0] ? x->last_error : "no backend could be reached", NULL, 0);
+      }
+      return -1;
     }
-    return -1;
+    x->tried[backend_index(x->pool, b)] = true;
+    x->attempts++;
+    x->backend = b;
+    zq_px_fields fwd = {0};
+    int rc = zq_px_request_fields(x->st, x->client_ip, b->conf.protocol, &fwd);
+    if (rc == 0) {
+      zq_upstream_request req = {x->method, x->path, x->authority, fwd.list, fwd.n, x->body,
+                                 x->content_length, x->pool->conf->connect_timeout_ms, false};
+      rc = zq_upstream_start(b, &req, &upstream_callbacks, x, &x->up);
+    }
+    zq_px_fields_free(&fwd);
+    if (rc == 0) {
+      b->in_flight++;
+      rc = arm_timer(x);
+      if (rc == 0) flush_body(x);
+      return rc;
+    }
+    snprintf(x->last_error, sizeof(x->last_error), "cannot start a request to %s: %s",
+             b->conf.address, zquic_last_error());
+    zq_backend_passive(b, &x->pool->conf->health, true);
+    x->backend = NULL;
   }
-  x->tried[backend_index(x->pool, b)] = true;
-  x->attempts++;
-  x->backend = b;
-  zq_px_fields fwd = {0};
-  int rc = zq_px_request_fields(x->st, x->client_ip, b->conf.protocol, &fwd);
-  if (rc == 0) {
-    zq_upstream_request req = {x->method, x->path, x->authority, fwd.list, fwd.n, x->body,
-                               x->content_length, x->pool->conf->connect_timeout_ms, false};
-    rc = zq_upstream_start(b, &req, &upstream_callbacks, x, &x->up);
-  }
-  zq_px_fields_free(&fwd);
-  if (rc == 0) {
-    b->in_flight++;
-    rc = arm_timer(x);
-    if (rc == 0) flush_body(x);
-    return rc;
-  }
-  snprintf(x->last_error, sizeof(x->last_error), "cannot start a request to %s: %s",
-           b->conf.address, zquic_last_error());
-  zq_backend_passive(b, &x->pool->conf->health, true);
-  x->backend = NULL;
-  return start_attempt(x); /* bounded: every backend is tried once at most */
 }
 
 /* ---- the backend's answer ---------------------------------------------------------------------- */
@@ -526,8 +529,9 @@ void zq_px_on_close(zquic_h3_exchange *ex, void *user) {
 }
 
 void zq_px_abort_all(zq_proxy *px) {
-  while (!zq_list_empty(&px->exchanges)) {
-    zq_px_exchange *x = zq_container_of(zq_list_front(&px->exchanges), zq_px_exchange, node);
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &px->exchanges) {
+    zq_px_exchange *x = zq_container_of(n, zq_px_exchange, node);
     if (x->st) {
       abort_client(x);
       x->st->user = NULL;

@@ -102,7 +102,7 @@ static bool named_by(const char *connection, const char *name) {
   return false;
 }
 
-static bool clean_value(const char *v) { return strpbrk(v, "\r\n") == NULL; }
+static bool clean_value(const char *v) { return v && strpbrk(v, "\r\n") == NULL; }
 
 static int append_to(zq_px_fields *f, const char *name, const char *old, const char *add_text) {
   char buf[4096];

@@ -191,8 +191,9 @@ void zq_health_stop(zq_pool_rt *pool) {
   zq_health *h = pool->health;
   if (!h) return;
   pool->health = NULL;
-  while (!zq_list_empty(&h->checks)) {
-    zq_check *c = zq_container_of(zq_list_front(&h->checks), zq_check, node);
+  zq_list_node *n, *tmp;
+  zq_list_for_each_safe(n, tmp, &h->checks) {
+    zq_check *c = zq_container_of(n, zq_check, node);
     zq_upstream_cancel(c->up);
     check_free(c);
   }

@@ -87,7 +87,7 @@ static zq_backend_rt *take_over(const zq_proxy_rt *old, const char *pool,
 static int pool_build(zq_proxy *px, zq_pool_rt *pool, const zq_proxy_pool_conf *conf,
                       const zq_proxy_rt *old) {
   pool->conf = conf;
-  pool->backends = calloc(conf->n_backends ? conf->n_backends : 1, sizeof(*pool->backends));
+  pool->backends = calloc(conf->n_backends ? conf->n_backends : 1, sizeof(zq_backend_rt *));
   pool->lb = calloc(conf->n_backends ? conf->n_backends : 1, sizeof(*pool->lb));
   if (!pool->backends || !pool->lb) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   for (size_t i = 0; i < conf->n_backends; i++) {
@@ -112,7 +112,11 @@ int zq_proxy_rt_build(zq_proxy *px, zq_proxy_conf *conf, const zq_proxy_rt *old,
   zq_proxy_conf_init(conf); /* moved in */
   int rc = ZQUIC_OK;
   rt->pools = calloc(rt->conf.n_pools ? rt->conf.n_pools : 1, sizeof(*rt->pools));
-  if (!rt->pools) rc = zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  if (!rt->pools) {
+    zq_proxy_conf_clear(&rt->conf); /* nothing else is held yet */
+    free(rt);
+    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  }
   for (size_t p = 0; rc == 0 && p < rt->conf.n_pools; p++) {
     rt->n_pools = p + 1;
     rc = pool_build(px, &rt->pools[p], &rt->conf.pools[p], old);
