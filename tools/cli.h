@@ -6,6 +6,7 @@
 #ifndef ZQ_CLI_H
 #define ZQ_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "zquic.h"
@@ -41,6 +42,9 @@ int cli_run_subcommand(const char *cmd, int argc, char **argv, const cli_command
 double cli_mono_ms(void);
 void cli_print_latency(double *ms, long n);
 extern int cli_log_level;
+/* Block SIGINT, SIGTERM and SIGHUP in this thread before any other starts (they inherit the
+ * mask, the library's loop thread too), so that the main thread takes them with sigwait(set). */
+void cli_block_stop_signals(sigset_t *set);
 
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);

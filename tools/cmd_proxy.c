@@ -234,11 +234,7 @@ int cmd_proxy(int argc, char **argv) {
     return EXIT_OK;
   }
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the loop thread starts: it inherits this */
+  cli_block_stop_signals(&set); /* before the loop thread starts: it inherits the mask */
   zquic_context *ctx = NULL;
   zquic_proxy *px = NULL;
   rc = start(&f, &ctx, &px);

@@ -178,11 +178,7 @@ int cli_dns_serve(int argc, char **argv) {
   cfg.upstreams = upstreams;
   cfg.n_upstreams = n_upstreams;
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the loop thread starts: it inherits this */
+  cli_block_stop_signals(&set); /* before the loop thread starts: it inherits the mask */
   zquic_context *ctx = NULL;
   zquic_dns_server *srv = NULL;
   char check_listen[300];

@@ -23,15 +23,6 @@ static const char builtin_page[] =
   "<p>This page came to you over QUIC and HTTP/3, served by zquic " ZQUIC_VERSION_STRING ".</p>\n"
   "</body></html>\n";
 
-/* Block the stop signals before any thread starts, so they all inherit the mask. */
-static void block_signals(sigset_t *set) {
-  sigemptyset(set);
-  sigaddset(set, SIGINT);
-  sigaddset(set, SIGTERM);
-  sigaddset(set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, set, NULL);
-}
-
 static int wait_for_stop(sigset_t *set, zquic_dns_server *dns, zquic_proxy *proxy) {
   for (;;) {
     int sig = 0;
@@ -191,7 +182,7 @@ static int run_server(const char *cmd, server_opts *o) {
     o->key = key;
   }
   sigset_t set;
-  block_signals(&set);
+  cli_block_stop_signals(&set);
   zquic_context *ctx = NULL;
   zquic_config cfg;
   zquic_config_init(&cfg);

@@ -130,3 +130,11 @@ int main(int argc, char **argv) {
   fprintf(stderr, "zquic: error: unknown command \"%s\" (see zquic --help)\n", name);
   return EXIT_USAGE;
 }
+
+void cli_block_stop_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+}

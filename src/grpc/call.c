@@ -247,7 +247,8 @@ static const zq_h3_hooks hooks = {hook_headers, hook_data, hook_end, hook_close,
 
 /* ---- starting ------------------------------------------------------------------------------- */
 
-static int submit(zq_grpc_call *call, int64_t id) {
+static int submit(void *user, int64_t id) {
+  zq_grpc_call *call = user;
   zquic_h3_header h[8 + ZQ_GRPC_MAX_METADATA];
   size_t n = 0;
   char timeout[24];
@@ -270,35 +271,8 @@ static int submit(zq_grpc_call *call, int64_t id) {
 
 /* Open the stream now: ZQUIC_OK, ZQUIC_ERR_LIMIT (wait in line) or another error. */
 static int try_open(zq_grpc_call *call) {
-  zquic_connection *conn = call->conn;
-  if ((conn->state == ZQ_CONN_RESOLVING || conn->state == ZQ_CONN_HANDSHAKING) && !conn->h3)
-    return ZQUIC_ERR_LIMIT; /* not yet: the handshake's end wakes the line */
-  if (!conn->h3 && strcmp(conn->alpn, "h3") != 0)
-    return zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
-  int64_t id;
-  int rc = zq_h3_open_request(conn, &id);
-  if (rc) return rc;
-  zq_h3_stream *st = zq_h3_stream_new(conn, id, true);
-  if (!st) {
-    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
-    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  }
-  call->st = st;
-  st->hooks = &hooks;
-  st->hooks_user = call;
-  st->user_held = true;
-  zq_buf tmp = st->tx; /* the framed request moves over without a copy */
-  st->tx = call->pending;
-  call->pending = tmp;
-  st->tx_eof = call->half_closed;
-  if ((rc = submit(call, id)) != 0) {
-    call->st = NULL;
-    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
-    zq_h3_stream_free(st);
-    return rc;
-  }
-  zq_conn_schedule(conn);
-  return ZQUIC_OK;
+  return zq_h3_open_hooked(call->conn, &hooks, call, &call->pending, call->half_closed, &call->st,
+                           submit);
 }
 
 static bool on_stream_free(zq_stream_waiter *w, bool closed) {

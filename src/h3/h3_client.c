@@ -283,3 +283,36 @@ ZQUIC_API void zquic_h3_request_free(zquic_h3_request *req) {
   zq_ctx_call(ctx, free_on_loop, REQ(req));
   zq_ctx_leave(ctx, taken);
 }
+
+int zq_h3_open_hooked(zquic_connection *conn, const zq_h3_hooks *hooks, void *user, zq_buf *body,
+                      bool body_eof, zq_h3_stream **slot,
+                      int (*submit)(void *user, int64_t id)) {
+  if ((conn->state == ZQ_CONN_RESOLVING || conn->state == ZQ_CONN_HANDSHAKING) && !conn->h3)
+    return ZQUIC_ERR_LIMIT; /* not yet: the handshake's end wakes the line */
+  if (!conn->h3 && strcmp(conn->alpn, "h3") != 0)
+    return zq_error(ZQUIC_ERR_STATE, "connection ALPN is \"%s\", not h3", conn->alpn);
+  int64_t id;
+  int rc = zq_h3_open_request(conn, &id);
+  if (rc) return rc;
+  zq_h3_stream *st = zq_h3_stream_new(conn, id, true);
+  if (!st) {
+    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
+    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
+  }
+  *slot = st;
+  st->hooks = hooks;
+  st->hooks_user = user;
+  st->user_held = true;
+  zq_buf tmp = st->tx; /* the body so far moves over without a copy */
+  st->tx = *body;
+  *body = tmp;
+  st->tx_eof = body_eof;
+  if ((rc = submit(user, id)) != 0) {
+    *slot = NULL;
+    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
+    zq_h3_stream_free(st);
+    return rc;
+  }
+  zq_conn_schedule(conn);
+  return ZQUIC_OK;
+}

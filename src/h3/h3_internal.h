@@ -113,6 +113,14 @@ int zq_h3_open_request(zquic_connection *conn, int64_t *id);
 int zq_h3_submit_request(zquic_connection *conn, int64_t id, const char *method, const char *path,
                          const char *authority, const zquic_h3_header *extra, size_t n_extra,
                          int end_stream, zq_h3_stream *st);
+/* Client: open a request stream driven by `hooks` (lock held). The body queued so far moves
+ * into the stream without a copy (`body` gets the stream's empty buffer back), `body_eof` says
+ * whether more follows, *slot is set to the stream, then submit(user, id) sends the header
+ * section (on failure the stream is cancelled and *slot is NULL again). ZQUIC_ERR_LIMIT while
+ * the handshake runs or the peer's stream limit is reached: wait with zq_h3_wait_streams. */
+int zq_h3_open_hooked(zquic_connection *conn, const zq_h3_hooks *hooks, void *user, zq_buf *body,
+                      bool body_eof, zq_h3_stream **slot,
+                      int (*submit)(void *user, int64_t id));
 /* Server: submit response headers whose body will be appended to st->tx over time (st->tx_eof
  * ends it; trailers_out are sent after it). Lock held. */
 int zq_h3_respond_open(zq_h3_stream *st, int status, const zquic_h3_header *headers, size_t n);

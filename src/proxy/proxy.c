@@ -434,6 +434,13 @@ ZQUIC_API int zquic_proxy_metrics_port(const zquic_proxy *proxy) {
   return zq_metrics_port(px->metrics);
 }
 
+/* Copy `full` into the caller's struct as far as its struct_size reaches (an older caller's
+ * struct is shorter); both start with struct_size, which is left as the caller set it. */
+static void copy_out(void *out, const void *full) {
+  size_t size = *(const size_t *)out;
+  memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t), size - sizeof(size_t));
+}
+
 static int stats_on_loop(void *arg) {
   px_call *a = arg;
   zq_proxy *px = a->px;
@@ -457,9 +464,7 @@ static int stats_on_loop(void *arg) {
       s.in_flight += pool->backends[i]->in_flight;
     }
   }
-  zquic_proxy_counters *out = a->out;
-  memcpy((char *)out + sizeof(size_t), (char *)&s + sizeof(size_t),
-         out->struct_size - sizeof(size_t));
+  copy_out(a->out, &s);
   return ZQUIC_OK;
 }
 
@@ -494,9 +499,7 @@ static int backend_stats_on_loop(void *arg) {
     s.requests = b->requests;
     s.errors = b->errors;
     s.responses_5xx = b->responses_5xx;
-    zquic_proxy_backend_counters *out = a->out;
-    memcpy((char *)out + sizeof(size_t), (char *)&s + sizeof(size_t),
-           out->struct_size - sizeof(size_t));
+    copy_out(a->out, &s);
     return ZQUIC_OK;
   }
   snprintf(a->error, sizeof(a->error), "no backend %zu", a->index);

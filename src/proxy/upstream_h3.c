@@ -137,7 +137,8 @@ static const zq_h3_hooks hooks = {hook_headers, hook_data, hook_end, hook_close,
 
 /* ---- starting ------------------------------------------------------------------------------ */
 
-static int submit(zq_upstream *u, int64_t id) {
+static int submit(void *user, int64_t id) {
+  zq_upstream *u = user;
   zquic_h3_header fields[128];
   size_t n = 0;
   for (size_t i = 0; i < u->head.count && n < 128; i++)
@@ -149,35 +150,7 @@ static int submit(zq_upstream *u, int64_t id) {
 
 /* Open the stream now: ZQUIC_OK, ZQUIC_ERR_LIMIT (wait in line) or another error. */
 static int try_open(zq_upstream *u) {
-  zquic_connection *conn = u->conn;
-  if ((conn->state == ZQ_CONN_RESOLVING || conn->state == ZQ_CONN_HANDSHAKING) && !conn->h3)
-    return ZQUIC_ERR_LIMIT;
-  if (!conn->h3 && strcmp(conn->alpn, "h3") != 0)
-    return zq_error(ZQUIC_ERR_PROTOCOL, "backend chose ALPN \"%s\", not h3", conn->alpn);
-  int64_t id;
-  int rc = zq_h3_open_request(conn, &id);
-  if (rc) return rc;
-  zq_h3_stream *st = zq_h3_stream_new(conn, id, true);
-  if (!st) {
-    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
-    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-  }
-  u->st = st;
-  st->hooks = &hooks;
-  st->hooks_user = u;
-  st->user_held = true;
-  zq_buf tmp = st->tx; /* the body so far moves over without a copy */
-  st->tx = u->pending;
-  u->pending = tmp;
-  st->tx_eof = u->pending_fin;
-  if ((rc = submit(u, id)) != 0) {
-    u->st = NULL;
-    ngtcp2_conn_shutdown_stream(conn->qc, 0, id, NGHTTP3_H3_REQUEST_CANCELLED);
-    zq_h3_stream_free(st);
-    return rc;
-  }
-  zq_conn_schedule(conn);
-  return ZQUIC_OK;
+  return zq_h3_open_hooked(u->conn, &hooks, u, &u->pending, u->pending_fin, &u->st, submit);
 }
 
 static bool on_stream_free(zq_stream_waiter *w, bool closed) {
