@@ -85,9 +85,6 @@ struct zq_proxy {
   size_t n_listeners;
   zquic_h3_handler_config handler;
   char *config_file;           /* re-read by zquic_proxy_reload; NULL = API-built */
-  zq_proxy_conf api_conf;      /* what the API calls built (no file) */
-  int default_lb;
-  uint32_t default_check_interval_ms, default_timeout_ms;
   FILE *access_log;
   bool access_log_owned;
   struct zq_metrics *metrics;
@@ -190,8 +187,7 @@ void zq_px_abort_all(zq_proxy *px);
 typedef struct zq_px_fields {
   zquic_h3_header *list;
   size_t n, cap;
-  char *storage; /* strings built here (forwarding fields) */
-  size_t storage_used, storage_cap;
+  char *storage; /* blocks holding the strings built here (exchange_fields.c) */
 } zq_px_fields;
 void zq_px_fields_free(zq_px_fields *f);
 /* The request's fields minus pseudo-fields and hop-by-hop ones, plus Forwarded,
