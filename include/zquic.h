@@ -1235,11 +1235,14 @@ typedef struct zquic_proxy_backend {
 ZQUIC_API void zquic_proxy_backend_init(zquic_proxy_backend *backend);
 /* Add a backend (copied) to a pool of the running configuration; requests in flight go on.
  * ZQUIC_ERR_INVALID_ARGUMENT for a bad address, weight or protocol, ZQUIC_ERR_LIMIT past 256
- * backends. A later zquic_proxy_reload of a file-based proxy replaces what was added. */
+ * backends. A later zquic_proxy_reload of a file-based proxy replaces what was added. Edits of
+ * one proxy from two threads at once are not serialised (one may be lost): callers serialise
+ * their zquic_proxy_add_backend and zquic_proxy_route calls. */
 ZQUIC_API int zquic_proxy_add_backend(zquic_proxy *proxy, const zquic_proxy_backend *backend);
 /* Send requests for `host` (exact, "*.example.com" for any name below it, NULL or "*" for any)
  * whose path starts with `path_prefix` (NULL = "/") to `pool`, which must exist. A route with the
- * same host and prefix is replaced. */
+ * same host and prefix is replaced. Not serialised against other edits of the same proxy (see
+ * zquic_proxy_add_backend): callers serialise them. */
 ZQUIC_API int zquic_proxy_route(zquic_proxy *proxy, const char *host, const char *path_prefix,
                                 const char *pool);
 /* Read the configuration file again and apply it without dropping requests in flight: backends
