@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# install-deps.sh: bring a fresh Debian 12 machine to the point where zquic builds and its whole test
-# suite runs. Idempotent: a second run installs nothing and changes no file.
+# install-deps.sh [EXTRA-PACKAGE...]: bring a fresh Debian 12 machine to the point where zquic builds
+# and its whole test suite runs. Idempotent: a second run installs nothing and changes no file.
+# Extra packages are what a benchmark needs besides the suite (bench/proxy: caddy); any service
+# they ship is kept from starting like nginx's.
 #
 # Why backports for four packages only: bookworm main ships ngtcp2 0.12, whose API predates the
 # stable 1.x ABI we build on. Pulling *everything* from bookworm-backports would move Go to 1.23 and
@@ -24,6 +26,7 @@ PACKAGES=(
   nginx-light # a real HTTP/1.1 backend for Wraith's upstream pool tests, run on loopback by them
   rustc cargo
 )
+PACKAGES+=("$@")
 
 # The mirror the machine's own sources already use: never write a host into the project.
 find_mirror() {
@@ -84,7 +87,7 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$changed" = 1 ]; then
     echo "install-deps: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -q >/dev/null
-    # Packages with a service (nginx on port 80, nsd on 53) must not start it: the tests run
+    # Packages with a service (nginx on port 80, nsd on 53, caddy on 80/443) must not start it: the tests run
     # their own instances on loopback ports. A policy-rc.d denying starts does that on any init;
     # one the machine already has (containers ship one) is left as it is.
     policy=/usr/sbin/policy-rc.d
@@ -99,7 +102,7 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$changed" = 1 ]; then
     if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi
     # On systemd the unit is still enabled for the next boot: disable it (and stop it, in case).
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      for unit in nginx nsd; do
+      for unit in nginx nsd caddy; do
         $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
       done
     fi
