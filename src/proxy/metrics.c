@@ -3,7 +3,8 @@
  * of the proxy's loop, answered with the text exposition format (0.0.4) and closed.
  *
  * The endpoint is meant for a local scraper, yet it must not become a way in: a request larger
- * than 8 KiB is refused (431), anything but GET is 405, other paths 404, at most 64 connections
+ * than 8 KiB is refused (431), a request line that is not `METHOD TARGET HTTP/1.x` 400, anything
+ * but GET 405, other paths 404, at most 64 connections
  * are served at once (more are closed at accept) and each gets 5 seconds before it is cut off.
  */
 #include <stdarg.h>
@@ -226,22 +227,49 @@ static void respond(metrics_client *c, int status, const char *reason, const cha
   if (uv_write(&c->write, (uv_stream_t *)&c->tcp, &buf, 1, written) != 0) client_close(c);
 }
 
-static void answer(metrics_client *c) {
-  char method[16], path[256];
-  if (sscanf(c->request, "%15s %255s HTTP/1.", method, path) != 2) {
-    respond(c, 400, "Bad Request", "bad request\n", 12);
+/* A token of the request line: bytes up to the next space (not past `end`). */
+static const char *token_end(const char *at, const char *end) {
+  while (at < end && *at != ' ') at++;
+  return at;
+}
+
+zq_metrics_request zq_metrics_read_request(const char *buf, size_t len, size_t cap) {
+  const char *blank = memmem(buf, len, "\r\n\r\n", 4);
+  if (!blank) blank = memmem(buf, len, "\n\n", 2);
+  if (!blank) return len + 1 >= cap ? ZQ_METRICS_TOO_LARGE : ZQ_METRICS_INCOMPLETE;
+  const char *line_end = memchr(buf, '\n', len);
+  if (line_end > buf && line_end[-1] == '\r') line_end--;
+  const char *method_end = token_end(buf, line_end);
+  if (method_end == buf || method_end == line_end) return ZQ_METRICS_BAD;
+  const char *target = method_end + 1, *target_end = token_end(target, line_end);
+  if (target_end == target || target_end == line_end) return ZQ_METRICS_BAD;
+  const char *version = target_end + 1;
+  if (line_end - version != 8 || memcmp(version, "HTTP/1.", 7) != 0 ||
+      (version[7] != '0' && version[7] != '1'))
+    return ZQ_METRICS_BAD;
+  for (const char *b = buf; b < line_end; b++)
+    if ((unsigned char)*b < 0x20 || *b == 0x7f) return ZQ_METRICS_BAD;
+  if (method_end - buf != 3 || memcmp(buf, "GET", 3) != 0) return ZQ_METRICS_NOT_GET;
+  size_t target_len = (size_t)(target_end - target);
+  if (target_len < 8 || memcmp(target, "/metrics", 8) != 0 ||
+      (target_len > 8 && target[8] != '?'))
+    return ZQ_METRICS_NOT_FOUND;
+  return ZQ_METRICS_SCRAPE;
+}
+
+static void answer(metrics_client *c, zq_metrics_request what) {
+  switch (what) {
+  case ZQ_METRICS_INCOMPLETE: return;
+  case ZQ_METRICS_BAD: respond(c, 400, "Bad Request", "bad request\n", 12); return;
+  case ZQ_METRICS_NOT_GET: respond(c, 405, "Method Not Allowed", "GET only\n", 9); return;
+  case ZQ_METRICS_NOT_FOUND: respond(c, 404, "Not Found", "try /metrics\n", 13); return;
+  case ZQ_METRICS_TOO_LARGE:
+    respond(c, 431, "Request Header Fields Too Large", "request too large\n", 18);
     return;
-  }
-  if (strcmp(method, "GET") != 0) {
-    respond(c, 405, "Method Not Allowed", "GET only\n", 9);
-    return;
+  case ZQ_METRICS_SCRAPE: break;
   }
   if (c->m->stopping) {
     respond(c, 503, "Service Unavailable", "stopping\n", 9);
-    return;
-  }
-  if (strcmp(path, "/metrics") != 0) {
-    respond(c, 404, "Not Found", "try /metrics\n", 13);
     return;
   }
   pthread_mutex_lock(&c->m->px->ctx->lock);
@@ -269,10 +297,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     return;
   }
   c->len += (size_t)n;
-  c->request[c->len] = '\0';
-  if (strstr(c->request, "\r\n\r\n") || strstr(c->request, "\n\n")) answer(c);
-  else if (c->len >= sizeof(c->request) - 1)
-    respond(c, 431, "Request Header Fields Too Large", "request too large\n", 18);
+  answer(c, zq_metrics_read_request(c->request, c->len, sizeof(c->request)));
 }
 
 static void client_timeout(uv_timer_t *t) { client_close(t->data); }

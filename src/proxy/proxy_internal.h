@@ -212,6 +212,18 @@ int zq_metrics_port(const zq_metrics *m);
 void zq_metrics_stop(zq_metrics *m);
 /* The Prometheus text of everything the proxy counts (malloc'd, caller frees). */
 char *zq_metrics_render(zq_proxy *px, size_t *len);
+/* What a metrics client asked for, judged from the first `len` bytes it sent into a buffer of
+ * `cap` bytes: INCOMPLETE until the header section's blank line arrives (TOO_LARGE once the
+ * buffer is full without one). Only the request line counts: `GET /metrics[?...] HTTP/1.x`. */
+typedef enum {
+  ZQ_METRICS_INCOMPLETE,
+  ZQ_METRICS_SCRAPE,     /* GET /metrics: answer with the text */
+  ZQ_METRICS_BAD,        /* 400: no request line of the form METHOD SP TARGET SP HTTP/1.x */
+  ZQ_METRICS_NOT_GET,    /* 405 */
+  ZQ_METRICS_NOT_FOUND,  /* 404: another path */
+  ZQ_METRICS_TOO_LARGE,  /* 431 */
+} zq_metrics_request;
+zq_metrics_request zq_metrics_read_request(const char *buf, size_t len, size_t cap);
 
 /* ---- logging ---- */
 void zq_px_log(zq_proxy *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -158,6 +158,24 @@ basic)
   grep -q "^zquic_proxy_backend_up{.*backend=\"127.0.0.1:$NGINX_PORT\".* 1$" <<<"$m" || fail "metrics up: $m"
   grep -q "zquic_proxy_backend_latency_seconds_bucket" <<<"$m" || fail "no latency histogram"
   grep -q '"GET localhost:'"$PX_PORT"'/web/hello" 200' "$WORK/access.log" || fail "access log: $(cat "$WORK/access.log")"
+  # The metrics endpoint refuses what is not a scrape, and keeps serving afterwards.
+  python3 - "$PX_MPORT" <<'PY' || fail "metrics endpoint: malformed requests"
+import socket, sys
+def status(raw):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+    s.sendall(raw)
+    line = s.makefile("rb").readline().decode()
+    s.close()
+    return int(line.split()[1])
+cases = [(b"GARBAGE\r\n\r\n", 400), (b"GET /metrics HTTP/9\r\n\r\n", 400),
+         (b"DELETE /metrics HTTP/1.1\r\n\r\n", 405), (b"GET /admin HTTP/1.1\r\n\r\n", 404),
+         (b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000, 431),
+         (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200)]
+for raw, want in cases:
+    got = status(raw)
+    if got != want:
+        sys.exit("metrics: %r -> %d, want %d" % (raw[:40], got, want))
+PY
   pass "basic: h3 and HTTP/1.1 pools, echo, 100 MiB (sha256 $sum), forwarding fields, metrics"
   ;;
 balance)

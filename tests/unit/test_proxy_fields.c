@@ -3,7 +3,8 @@
  * backend gets (no pseudo-fields, no hop-by-hop fields or fields named by Connection, te:
  * trailers only to HTTP/3 backends, forwarding fields appended to what the client sent, IPv6
  * quoted in Forwarded, values with line breaks dropped) and what the client gets back (no
- * backend `server`, Via naming the backend's protocol, the listener's Alt-Svc).
+ * backend `server`, Via naming the backend's protocol, the listener's Alt-Svc); and how the
+ * metrics endpoint reads a request (metrics.c): split anywhere, malformed, oversized.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,12 +129,46 @@ static void test_methods(void **state) {
   assert_false(zq_px_hop_by_hop("content-length"));
 }
 
+/* The metrics endpoint's request reader: it answers at the first verdict, so a request split
+ * anywhere must wait for its blank line, and bad request lines get 400 rather than a scrape. */
+static zq_metrics_request metrics_req(const char *text) {
+  return zq_metrics_read_request(text, strlen(text), 8192);
+}
+
+static void test_metrics_requests(void **state) {
+  (void)state;
+  const char *scrape = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nAccept: text/plain\r\n\r\n";
+  assert_int_equal(metrics_req(scrape), ZQ_METRICS_SCRAPE);
+  for (size_t cut = 0; cut < strlen(scrape); cut++)
+    assert_int_equal(zq_metrics_read_request(scrape, cut, 8192), ZQ_METRICS_INCOMPLETE);
+  assert_int_equal(metrics_req("GET /metrics?name[]=up HTTP/1.0\n\n"), ZQ_METRICS_SCRAPE);
+  assert_int_equal(metrics_req("GET /metricsx HTTP/1.1\r\n\r\n"), ZQ_METRICS_NOT_FOUND);
+  assert_int_equal(metrics_req("GET / HTTP/1.1\r\n\r\n"), ZQ_METRICS_NOT_FOUND);
+  assert_int_equal(metrics_req("POST /metrics HTTP/1.1\r\n\r\n"), ZQ_METRICS_NOT_GET);
+  assert_int_equal(metrics_req("get /metrics HTTP/1.1\r\n\r\n"), ZQ_METRICS_NOT_GET);
+  const char *bad[] = {"\r\n\r\n", "GET\r\n\r\n", "GET /metrics\r\n\r\n",
+                       "GET  /metrics HTTP/1.1\r\n\r\n", "GET /metrics HTTP/2\r\n\r\n",
+                       "GET /metrics HTTP/1.1 x\r\n\r\n", "GET /metrics HTTP/1.12\r\n\r\n",
+                       "GET /met\x01rics HTTP/1.1\r\n\r\n"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    assert_int_equal(metrics_req(bad[i]), ZQ_METRICS_BAD);
+  /* a NUL inside the request line is bad input, not the end of it */
+  const char nul[] = "GET /metrics\0 HTTP/1.1\r\n\r\n";
+  assert_int_equal(zq_metrics_read_request(nul, sizeof(nul) - 1, 8192), ZQ_METRICS_BAD);
+  /* no blank line and the buffer full: 431, not a wait forever */
+  char big[8192];
+  memset(big, 'a', sizeof(big));
+  assert_int_equal(zq_metrics_read_request(big, sizeof(big) - 2, sizeof(big)), ZQ_METRICS_INCOMPLETE);
+  assert_int_equal(zq_metrics_read_request(big, sizeof(big) - 1, sizeof(big)), ZQ_METRICS_TOO_LARGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_request_fields),
     cmocka_unit_test(test_many_fields),
     cmocka_unit_test(test_response_fields),
     cmocka_unit_test(test_methods),
+    cmocka_unit_test(test_metrics_requests),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
