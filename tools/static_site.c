@@ -2,15 +2,21 @@
  * static_site.c — an HTTP/3 static file server on the public zquic_h3 API, used by `zquic serve`
  * and by `zquic node` for its built-in page.
  *
- * Files are streamed: each response pulls 16 KiB at a time from its file descriptor as the
+ * Larger files are streamed: each response pulls 16 KiB at a time from its file descriptor as the
  * connection can take more, so a 1 GiB file costs a window of memory, not a gigabyte. Request
  * paths are percent-decoded, must stay inside the root after resolving symlinks (realpath), and
  * may not contain NUL or "..": anything else is answered 400/403/404, never served.
+ *
+ * Small files (up to 64 KiB) are kept in memory, 64 of them, and answered from there for a second
+ * after they were read: a request for a hot small file then costs no open, fstat, read and close,
+ * which were most of the server's work per request (syscalls are dear in a VM). A changed file is
+ * therefore seen within a second, like nginx's open_file_cache_valid.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,11 +28,25 @@
 #include "cli.h"
 #include "url.h"
 
-struct static_site {
+#define CACHE_SLOTS 64
+#define CACHE_MAX_FILE 65536
+#define CACHE_VALID_MS 1000.0
 
+typedef struct cached_file {
+  char *path;           /* the decoded request path; NULL = empty slot */
+  char *data;
+  size_t size;
+  const char *type;     /* a static string from content_type() */
+  char modified[40];    /* Last-Modified */
+  double read_at_ms;    /* cli_mono_ms() when the file was read */
+} cached_file;
+
+struct static_site {
   char *root; /* realpath of the directory, or NULL */
   int root_fd; /* the directory, for openat2(RESOLVE_BENEATH); -1 when unavailable */
   char *builtin_html;
+  pthread_mutex_t cache_lock; /* with --workers, handlers run on several loop threads */
+  cached_file cache[CACHE_SLOTS];
 };
 
 typedef struct file_body {
@@ -130,6 +150,71 @@ static int open_inside_root(static_site *site, zquic_h3_exchange *ex, const char
   return fd;
 }
 
+static void http_date(time_t t, char *out, size_t cap) {
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static cached_file *cache_slot(static_site *site, const char *path) {
+  uint32_t h = 2166136261u;
+  for (const char *p = path; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+  return &site->cache[h % CACHE_SLOTS];
+}
+
+static void respond_cached(zquic_h3_exchange *ex, const cached_file *f) {
+  char length[32];
+  snprintf(length, sizeof(length), "%zu", f->size);
+  zquic_h3_header h[] = {{"content-type", f->type}, {"content-length", length},
+                         {"last-modified", f->modified}};
+  if (zquic_h3_respond_bytes(ex, 200, h, 3, f->data, f->size) == ZQUIC_OK)
+    log_request(ex, 200, (long long)f->size);
+}
+
+/* Answers from memory when the path was read less than a second ago. */
+static bool answer_from_cache(static_site *site, zquic_h3_exchange *ex, const char *path) {
+  pthread_mutex_lock(&site->cache_lock);
+  cached_file *f = cache_slot(site, path);
+  bool hit = f->path && strcmp(f->path, path) == 0 && cli_mono_ms() - f->read_at_ms < CACHE_VALID_MS;
+  if (hit) respond_cached(ex, f);
+  pthread_mutex_unlock(&site->cache_lock);
+  return hit;
+}
+
+/* Reads a small file whole into its slot and answers from there; false when it could not (the
+ * caller streams it instead). Takes the descriptor's ownership only on success. */
+static bool cache_and_answer(static_site *site, zquic_h3_exchange *ex, const char *path, int fd,
+                             const struct stat *st, const char *name) {
+  if (st->st_size > CACHE_MAX_FILE) return false;
+  char *data = malloc((size_t)st->st_size + 1);
+  char *key = strdup(path);
+  size_t got = 0;
+  while (data && key && got < (size_t)st->st_size) {
+    ssize_t n = pread(fd, data + got, (size_t)st->st_size - got, (off_t)got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  if (!data || !key || got != (size_t)st->st_size) {
+    free(data);
+    free(key);
+    return false;
+  }
+  close(fd);
+  pthread_mutex_lock(&site->cache_lock);
+  cached_file *f = cache_slot(site, path);
+  free(f->path);
+  free(f->data);
+  f->path = key;
+  f->data = data;
+  f->size = got;
+  f->type = content_type(name);
+  http_date(st->st_mtime, f->modified, sizeof(f->modified));
+  f->read_at_ms = cli_mono_ms();
+  respond_cached(ex, f);
+  pthread_mutex_unlock(&site->cache_lock);
+  return true;
+}
+
 static void on_request(zquic_h3_exchange *ex, void *user) {
   static_site *site = user;
   const char *method = zquic_h3_exchange_method(ex);
@@ -149,10 +234,12 @@ static void on_request(zquic_h3_exchange *ex, void *user) {
     zquic_h3_respond_bytes(ex, 200, h, 1, site->builtin_html, strlen(site->builtin_html));
     return log_request(ex, 200, (long long)strlen(site->builtin_html));
   }
+  if (answer_from_cache(site, ex, path)) return;
   struct stat st;
   char real[PATH_MAX];
   int fd = open_inside_root(site, ex, path, &st, real);
   if (fd < 0) return;
+  if (cache_and_answer(site, ex, path, fd, &st, real)) return;
   file_body *fb = calloc(1, sizeof(*fb));
   if (!fb) {
     close(fd);
@@ -167,9 +254,7 @@ static void on_request(zquic_h3_exchange *ex, void *user) {
   static _Thread_local char modified[64];
   static _Thread_local time_t modified_at;
   if (st.st_mtime != modified_at || !modified[0]) {
-    struct tm tm;
-    gmtime_r(&st.st_mtime, &tm);
-    strftime(modified, sizeof(modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    http_date(st.st_mtime, modified, sizeof(modified));
     modified_at = st.st_mtime;
   }
   zquic_h3_header h[] = {{"content-type", content_type(real)},
@@ -197,6 +282,7 @@ int static_site_new(const char *root, const char *builtin_html, static_site **ou
   static_site *site = calloc(1, sizeof(*site));
   if (!site) return ZQUIC_ERR_NO_MEMORY;
   site->root_fd = -1;
+  pthread_mutex_init(&site->cache_lock, NULL);
   if (root) {
     site->root = realpath(root, NULL);
     site->root_fd = site->root ? open(site->root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -211,6 +297,7 @@ int static_site_new(const char *root, const char *builtin_html, static_site **ou
     if (!site->root || stat(site->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
       if (site->root_fd >= 0) close(site->root_fd);
       free(site->root);
+      pthread_mutex_destroy(&site->cache_lock);
       free(site);
       cli_error("serve", "\"%s\" is not a readable directory", root);
       return ZQUIC_ERR_NOT_FOUND;
@@ -233,5 +320,10 @@ void static_site_free(static_site *site) {
   if (site->root_fd >= 0) close(site->root_fd);
   free(site->root);
   free(site->builtin_html);
+  for (size_t i = 0; i < CACHE_SLOTS; i++) {
+    free(site->cache[i].path);
+    free(site->cache[i].data);
+  }
+  pthread_mutex_destroy(&site->cache_lock);
   free(site);
 }

@@ -5,7 +5,8 @@
 #   get-goserver     zquic get   <- quic-go h3-server (../shared/peers/go)
 #   gtlsclient-serve gtlsclient  -> zquic serve
 #   goget-serve      quic-go h3-get -> zquic serve
-#   get-serve        zquic get   -> zquic serve (also over IPv6 and with a trailing query)
+#   get-serve        zquic get   -> zquic serve (also over IPv6 and with a trailing query; small
+#                    files answered from memory, changes seen after a second)
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/lib.sh"
 case_name=${1:?case}
@@ -63,6 +64,23 @@ get-serve)
   start_zquic_serve "$WORK/www" --listen "[::1]:0"
   "$ZQUIC" get --ca "$CERTS/ca.pem" -o "$WORK/dl/big.bin" "https://[::1]:$ZQ_PORT/big.bin?x=1"
   same_bytes "$WORK/www/big.bin" "$WORK/dl/big.bin" "zquic get -> zquic serve over IPv6"
+  # Small files are answered from memory for up to a second after they were read: a file
+  # changed, grown past the cache's 64 KiB or deleted is served as it is now once that has passed.
+  small() { "$ZQUIC" get --ca "$CERTS/ca.pem" --no-progress "$@" "https://[::1]:$ZQ_PORT/small.txt"; }
+  echo "first" >"$WORK/www/small.txt"
+  [ "$(small)" = first ] || fail "small file"
+  [ "$(small)" = first ] || fail "small file from memory"
+  small -v 2>&1 >/dev/null | grep -i "^< last-modified: ..., " >/dev/null || fail "cached answer without Last-Modified"
+  echo "second" >"$WORK/www/small.txt"
+  sleep 1.2
+  [ "$(small)" = second ] || fail "a changed small file was not re-read after a second"
+  make_file "$WORK/www/small.txt" 100000
+  sleep 1.2
+  small -o "$WORK/dl/small.txt"
+  same_bytes "$WORK/www/small.txt" "$WORK/dl/small.txt" "a small file grown past the cache"
+  rm "$WORK/www/small.txt"
+  sleep 1.2
+  if small >/dev/null 2>&1; then fail "a deleted file was still served after a second"; fi
   ;;
 *) fail "unknown case $case_name" ;;
 esac
