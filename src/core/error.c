@@ -55,11 +55,15 @@ ZQUIC_API const char *zquic_strerror(int code) {
 
 ZQUIC_API const char *zquic_last_error(void) { return last_error; }
 
+/* Formatted aside first: callers may pass zquic_last_error() itself as an argument, to add
+ * context to a lower layer's text, and vsnprintf into its own source is undefined. */
 int zq_error(int code, const char *fmt, ...) {
+  char text[sizeof(last_error)];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof(last_error), fmt, ap);
+  vsnprintf(text, sizeof(text), fmt, ap);
   va_end(ap);
+  memcpy(last_error, text, sizeof(last_error));
   return code;
 }
 

@@ -180,8 +180,7 @@ static int on_loop(zq_proxy *px, int (*fn)(void *), px_call *a) {
   bool taken = zq_ctx_enter(px->ctx);
   int rc = zq_ctx_call(px->ctx, fn, a);
   zq_ctx_leave(px->ctx, taken);
-  /* Without a text of the call's own, zq_ctx_call's is already this thread's last error (and
-   * formatting zquic_last_error() into itself would overlap). */
+  /* Without a text of the call's own, zq_ctx_call's is already this thread's last error. */
   if (rc) return a->error[0] ? zq_error(rc, "%s", a->error) : rc;
   zq_error_clear();
   return ZQUIC_OK;
@@ -213,11 +212,7 @@ static int open_listener(zq_proxy *px, const zq_proxy_listener_conf *l, zq_liste
   sc.h3 = &px->handler;
   snprintf(out->listen, sizeof(out->listen), "%s", l->listen);
   int rc = zquic_create_server(px->ctx, &sc, &out->server);
-  if (rc) { /* copied first: zq_error writes the buffer zquic_last_error() points into */
-    char why[400];
-    snprintf(why, sizeof(why), "%s", zquic_last_error());
-    return zq_error(rc, "listener %s: %s", l->listen, why);
-  }
+  if (rc) return zq_error(rc, "listener %s: %s", l->listen, zquic_last_error());
   if (l->alt_svc)
     snprintf(out->alt_svc, sizeof(out->alt_svc), "%s", l->alt_svc);
   else
