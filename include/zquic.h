@@ -1103,8 +1103,8 @@ ZQUIC_API int zquic_dns_client_query_async(zquic_dns_client *client, const char 
  * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
  * entries: docs/ZNS.md), ENS for .eth names when an Ethereum endpoint is configured (answered
  * asynchronously, SERVFAIL within eth_timeout_ms when the endpoint fails: docs/ENS.md), then the
- * configured upstream resolvers (plain DNS: UDP, TCP when the answer is truncated; their answers
- * are cached). Without upstreams anything else is REFUSED (Extended DNS Error 20). Nothing
+ * configured upstream resolvers (plain DNS: UDP, TCP when the answer is truncated; or DNS over
+ * QUIC; their answers are cached). Without upstreams anything else is REFUSED (Extended DNS Error 20). Nothing
  * leaves the machine unless configured to. */
 typedef struct zquic_dns_server zquic_dns_server;
 
@@ -1120,11 +1120,14 @@ typedef struct zquic_dns_config {
   int enable_0rtt;               /* accept 0-RTT queries (QUERY only, others REFUSED + EDE 26) */
   int retry;                     /* validate client addresses with Retry */
   uint32_t no_fin_timeout_ms;    /* a whole query whose FIN is this late is reset; default 2000 */
-  /* Upstream resolvers for names no local link knows: "IP", "IP:PORT" or "[IPv6]:PORT" (port 53
-   * by default; IP addresses only, at most 16), tried in turn, each for upstream_timeout_ms
-   * (default 2000): a query whose upstreams all fail gets SERVFAIL with Extended DNS Error 22
-   * (no answer in time) or 23 (unreachable, or unusable answers) after at most
-   * upstream_timeout_ms x n_upstreams. None by default. */
+  /* Upstream resolvers for names no local link knows: plain DNS as "IP", "IP:PORT" or
+   * "[IPv6]:PORT" (port 53 by default; UDP, TCP when truncated), or DNS over QUIC as
+   * "doq://IP[:PORT][#NAME]" ("quic://" alike; port 853 by default; one kept connection each,
+   * resumed with 0-RTT; the certificate must name NAME, else the IP address, and chain to
+   * upstream_ca_file). IP addresses only, at most 16, tried in turn, each for
+   * upstream_timeout_ms (default 2000): a query whose upstreams all fail gets SERVFAIL with
+   * Extended DNS Error 22 (no answer in time) or 23 (unreachable, TLS failure, or unusable
+   * answers) after at most upstream_timeout_ms x n_upstreams. None by default. */
   const char *const *upstreams;
   size_t n_upstreams;
   uint32_t upstream_timeout_ms;
@@ -1135,6 +1138,8 @@ typedef struct zquic_dns_config {
                                     0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e */
   uint32_t eth_timeout_ms;       /* a .eth query is answered (SERVFAIL at worst) within this;
                                     0 = 3000 */
+  /* --- DNS-over-QUIC upstreams --- */
+  const char *upstream_ca_file;  /* PEM trust anchors for doq:// upstreams; NULL = the system's */
 } zquic_dns_config;
 
 ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);

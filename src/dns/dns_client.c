@@ -36,6 +36,9 @@ typedef struct client_query {
   int type;
   zquic_dns_query_options opts;
   zquic_dns_callback cb;
+  uint8_t *msg;              /* a raw exchange (zq_dns_client_exchange) instead of name/type */
+  size_t msg_len;
+  zq_doq_exchange_cb raw_cb;
   void *user;
   bool retried;
 } client_query;
@@ -100,6 +103,7 @@ static void note_early_verdict(zquic_dns_client *c, zquic_connection *conn) {
 }
 
 static void on_done(int result, zquic_dns_response *resp, void *user);
+static void on_raw_done(int result, uint8_t *answer, size_t len, void *user);
 
 /* Send the query on the client's connection (loop thread); an error is set when it cannot. */
 static int send_on_loop(client_query *cq) {
@@ -109,32 +113,61 @@ static int send_on_loop(client_query *cq) {
   int rc = get_conn(c, &conn);
   if (rc == 0) {
     cq->conn = conn;
-    rc = zq_dns_query_start(conn, cq->name, cq->type, &cq->opts, on_done, cq);
+    rc = cq->raw_cb ? zq_doq_exchange_start(conn, cq->msg, cq->msg_len, cq->opts.timeout_ms,
+                                            on_raw_done, cq)
+                    : zq_dns_query_start(conn, cq->name, cq->type, &cq->opts, on_done, cq);
   }
   return rc;
 }
 
-static void end_query(client_query *cq, int result, zquic_dns_response *resp) {
-  cq->cb(result, resp, cq->user);
-  client_unref(cq->client);
+static void client_query_free(client_query *cq) {
   free(cq->name);
+  free(cq->msg);
   free(cq);
+}
+
+static void end_query(client_query *cq, int result, zquic_dns_response *resp) {
+  if (cq->raw_cb) cq->raw_cb(result, NULL, 0, cq->user);
+  else cq->cb(result, resp, cq->user);
+  client_unref(cq->client);
+  client_query_free(cq);
+}
+
+/* Refused in 0-RTT: the connection carries on after its handshake, so ask again once. True when
+ * the query went again (its end comes later); else *result and *why say how it ends. */
+static bool retry_early(client_query *cq, int *result, char *why, size_t cap) {
+  note_early_verdict(cq->client, cq->conn);
+  if (*result != ZQUIC_ERR_EARLY_DATA_REJECTED || cq->retried) return false;
+  cq->retried = true;
+  if ((*result = send_on_loop(cq)) == 0) return true;
+  snprintf(why, cap, "%s", zquic_last_error());
+  return false;
 }
 
 static void on_done(int result, zquic_dns_response *resp, void *user) {
   client_query *cq = user;
   char why[256];
   snprintf(why, sizeof(why), "%s", result ? zquic_last_error() : "");
-  note_early_verdict(cq->client, cq->conn);
-  /* Refused in 0-RTT: the connection carries on after its handshake; ask again once. */
-  if (result == ZQUIC_ERR_EARLY_DATA_REJECTED && !cq->retried) {
-    cq->retried = true;
-    if ((result = send_on_loop(cq)) == 0) return;
-    snprintf(why, sizeof(why), "%s", zquic_last_error());
-  }
+  if (retry_early(cq, &result, why, sizeof(why))) return;
   if (result) zq_error(result, "%s", why);
   else zq_error_clear();
   end_query(cq, result, resp);
+}
+
+static void on_raw_done(int result, uint8_t *answer, size_t len, void *user) {
+  client_query *cq = user;
+  char why[256];
+  snprintf(why, sizeof(why), "%s", result ? zquic_last_error() : "");
+  if (retry_early(cq, &result, why, sizeof(why))) return;
+  if (result) {
+    zq_error(result, "%s", why);
+    end_query(cq, result, NULL);
+    return;
+  }
+  zq_error_clear();
+  cq->raw_cb(ZQUIC_OK, answer, len, cq->user);
+  client_unref(cq->client);
+  client_query_free(cq);
 }
 
 static int run_on_loop(void *arg) {
@@ -142,6 +175,21 @@ static int run_on_loop(void *arg) {
   int rc = send_on_loop(cq);
   if (rc) end_query(cq, rc, NULL); /* posted: never inside the call that started it */
   return 0;
+}
+
+/* Queue cq on the loop (always through the call queue, also on the loop thread: the callback
+ * then never runs inside the call that started it, even when the connection cannot be made). */
+static int client_post(zquic_dns_client *c, client_query *cq) {
+  cq->client = c;
+  zquic_context *ctx = c->keeper.ctx;
+  bool taken = zq_ctx_enter(ctx);
+  cq->post = (zq_loop_call){.fn = run_on_loop, .arg = cq};
+  int rc = c->freed ? zq_error(ZQUIC_ERR_CLOSED, "the DNS client was freed")
+                    : zq_ctx_post(ctx, &cq->post);
+  if (rc == 0) c->refs++;
+  zq_ctx_leave(ctx, taken);
+  if (rc) client_query_free(cq);
+  return rc;
 }
 
 static int client_start(zquic_dns_client *c, const char *name, int type,
@@ -157,25 +205,27 @@ static int client_start(zquic_dns_client *c, const char *name, int type,
     free(cq);
     return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   }
-  cq->client = c;
   cq->type = type;
   cq->opts = o;
   cq->cb = cb;
   cq->user = user;
-  zquic_context *ctx = c->keeper.ctx;
-  bool taken = zq_ctx_enter(ctx);
-  /* Always through the call queue, also on the loop thread: the callback then never runs
-   * inside this call, even when the connection cannot be made. */
-  cq->post = (zq_loop_call){.fn = run_on_loop, .arg = cq};
-  rc = c->freed ? zq_error(ZQUIC_ERR_CLOSED, "the DNS client was freed")
-                : zq_ctx_post(ctx, &cq->post);
-  if (rc == 0) c->refs++;
-  zq_ctx_leave(ctx, taken);
-  if (rc) {
-    free(cq->name);
+  return client_post(c, cq);
+}
+
+int zq_dns_client_exchange(zquic_dns_client *c, const uint8_t *msg, size_t len, int timeout_ms,
+                           zq_doq_exchange_cb cb, void *user) {
+  if (!c || !msg || !cb) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
+  client_query *cq = calloc(1, sizeof(*cq));
+  if (!cq || !(cq->msg = malloc(len ? len : 1))) {
     free(cq);
+    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   }
-  return rc;
+  memcpy(cq->msg, msg, len);
+  cq->msg_len = len;
+  cq->opts.timeout_ms = timeout_ms;
+  cq->raw_cb = cb;
+  cq->user = user;
+  return client_post(c, cq);
 }
 
 ZQUIC_API int zquic_dns_client_query_async(zquic_dns_client *client, const char *name, int type,

@@ -132,7 +132,7 @@ ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
     rc = load_data(srv, &srv->resolver.zones, &srv->resolver.zns, &srv->resolver.zns_rejected);
   if (rc == 0 && c.n_upstreams) /* the forwarder copies the addresses */
     rc = zq_dns_forwarder_new(ctx, c.upstreams, c.n_upstreams, c.upstream_timeout_ms,
-                              &srv->resolver.forwarder);
+                              c.upstream_ca_file, &srv->resolver.forwarder);
   if (rc == 0 && c.eth_rpc_url) {
     zq_ens_config ec = {c.eth_rpc_url, c.ens_registry, c.eth_timeout_ms};
     rc = zq_ens_new(ctx, &ec, zq_resolver_on_ens_answer, &srv->resolver, &srv->resolver.ens);

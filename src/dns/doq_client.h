@@ -26,6 +26,19 @@ int zq_dns_parse_answer(const uint8_t *answer, size_t len, const char *name, int
 int zq_dns_query_start(zquic_connection *conn, const char *name, int type,
                        const zquic_dns_query_options *opts, zquic_dns_callback cb, void *user);
 
+/* A raw exchange (query_async.c), for forwarding: send `msg` (a whole DNS message, copied; its ID
+ * should be 0) on a new stream and hand back the answer's bytes unjudged. `answer` is valid
+ * during the call and may be changed in place; NULL when result is not ZQUIC_OK (the text is in
+ * zquic_last_error()). Same threading and single-callback promise as zq_dns_query_start. */
+typedef void (*zq_doq_exchange_cb)(int result, uint8_t *answer, size_t len, void *user);
+int zq_doq_exchange_start(zquic_connection *conn, const uint8_t *msg, size_t len, int timeout_ms,
+                          zq_doq_exchange_cb cb, void *user);
+
+/* As zq_doq_exchange_start on a zquic_dns_client's connection (made again when closed, 0-RTT
+ * refusals asked again once). Any thread; cb on the loop thread, never inside this call. */
+int zq_dns_client_exchange(zquic_dns_client *c, const uint8_t *msg, size_t len, int timeout_ms,
+                           zq_doq_exchange_cb cb, void *user);
+
 /* A blocking caller's wait for one asynchronous query (query_async.c): zq_dns_wait_new, start
  * with zq_dns_wait_done as the callback and the wait as its user, then zq_dns_wait_end, which
  * waits (off the loop thread) and frees its share. */

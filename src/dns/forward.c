@@ -20,66 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forward.h"
-
-#define UPSTREAM_UDP_SIZE 1232 /* what we advertise upstream: no IP fragmentation (DNS flag day) */
-#define MAX_MESSAGE 65535
-
-typedef struct upstream {
-  zq_addr addr;
-  char text[64];
-} upstream;
-
-typedef struct attempt attempt;
-
-struct zq_dns_forwarder {
-  zquic_context *ctx;
-  upstream ups[ZQ_DNS_FORWARD_MAX_UPSTREAMS];
-  size_t n_ups;
-  uint32_t timeout_ms;
-  size_t preferred;  /* where forwards start: moves past an upstream that failed */
-  size_t inflight;
-  zq_list forwards;  /* zq_dns_forward in flight */
-  zq_list attempts;  /* every attempt whose handles are not all closed yet */
-  bool freeing;
-  zq_dns_forwarder_stats st;
-  uint8_t udp_buf[MAX_MESSAGE + 1]; /* one datagram at a time: recv callbacks do not nest */
-};
-
-struct zq_dns_forward {
-  zq_list_node node;
-  zq_dns_forwarder *fw;
-  attempt *current;
-  zq_dns_forward_cb cb;
-  void *user;
-  uint16_t client_id;
-  ldns_rdf *qname;
-  uint16_t qtype, qclass;
-  uint8_t *wire;  /* the upstream query, ID still 0 */
-  size_t wire_len;
-  size_t first, tried; /* upstream index of the first attempt; attempts made */
-  int last_status;
-};
-
-struct attempt {
-  zq_list_node node;
-  zq_dns_forwarder *fw;
-  zq_dns_forward *f; /* NULL once abandoned: callbacks then only wait for the handles to close */
-  size_t up;         /* index into fw->ups */
-  uv_timer_t timer;
-  uv_udp_t udp;
-  uv_tcp_t tcp;
-  bool udp_open, tcp_open;
-  int open_handles;
-  int fail_status;   /* set when starting failed: the timer, fired at once, reports it */
-  uv_connect_t connect_req;
-  uv_write_t write_req;
-  uint16_t id;
-  uint8_t *query;    /* 2-byte length prefix (TCP) + the message with our ID */
-  size_t query_len;  /* of the message, without the prefix */
-  uint8_t *rx;       /* TCP answer: length prefix + message */
-  size_t rx_have, rx_need;
-};
+#include "forward_internal.h"
 
 static int start_attempt(zq_dns_forward *f);
 
@@ -87,8 +28,7 @@ static int start_attempt(zq_dns_forward *f);
 
 static void fw_free_memory(zq_dns_forwarder *fw) { free(fw); }
 
-static void on_handle_closed(uv_handle_t *h) {
-  attempt *a = h->data;
+void zq_fwd_attempt_unref(attempt *a) {
   if (--a->open_handles > 0) return;
   zq_dns_forwarder *fw = a->fw;
   zq_list_remove(&fw->attempts, &a->node);
@@ -97,6 +37,8 @@ static void on_handle_closed(uv_handle_t *h) {
   free(a);
   if (fw->freeing && zq_list_empty(&fw->attempts)) fw_free_memory(fw);
 }
+
+static void on_handle_closed(uv_handle_t *h) { zq_fwd_attempt_unref(h->data); }
 
 /* Detach the attempt from its forward and close its sockets; memory goes in on_handle_closed. */
 static void abandon(attempt *a) {
@@ -134,7 +76,7 @@ static void complete(zq_dns_forward *f, int status, const uint8_t *answer, size_
 }
 
 /* The attempt is over: hand the answer on, or move to the next upstream, or give up. */
-static void attempt_end(attempt *a, int status, const uint8_t *answer, size_t len) {
+void zq_fwd_attempt_end(attempt *a, int status, const uint8_t *answer, size_t len) {
   zq_dns_forward *f = a->f;
   zq_dns_forwarder *fw = a->fw;
   size_t up = a->up;
@@ -201,7 +143,7 @@ static void on_message(attempt *a, uint8_t *msg, size_t len, bool over_tcp) {
     return;
   }
   if (verdict != OURS_OK) { /* TCP cannot be spoofed off-path: a stranger there is a broken peer */
-    attempt_end(a, ZQ_DNS_FWD_BAD_ANSWER, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_BAD_ANSWER, NULL, 0);
     return;
   }
   if (tc && !over_tcp) {
@@ -211,7 +153,11 @@ static void on_message(attempt *a, uint8_t *msg, size_t len, bool over_tcp) {
   }
   msg[0] = (uint8_t)(a->f->client_id >> 8);
   msg[1] = (uint8_t)a->f->client_id;
-  attempt_end(a, ZQ_DNS_FWD_OK, msg, len);
+  zq_fwd_attempt_end(a, ZQ_DNS_FWD_OK, msg, len);
+}
+
+void zq_fwd_on_stream_message(attempt *a, uint8_t *msg, size_t len) {
+  on_message(a, msg, len, true);
 }
 
 /* ---- UDP ----------------------------------------------------------------------------------- */
@@ -240,11 +186,11 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   lock(fw);
   if (!a->f || nread == 0) goto out; /* abandoned, or nothing after all */
   if (nread < 0) { /* ICMP said the port or host is unreachable (the socket is connected) */
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
     goto out;
   }
   if (!from || !same_addr(from, &fw->ups[a->up].addr) || (flags & UV_UDP_PARTIAL) ||
-      (size_t)nread > MAX_MESSAGE) {
+      (size_t)nread > ZQ_FWD_MAX_MESSAGE) {
     fw->st.ignored++;
     goto out;
   }
@@ -270,14 +216,14 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   lock(fw);
   if (!a->f || nread == 0) goto out;
   if (nread < 0) { /* closed or reset before the whole answer */
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
     goto out;
   }
   a->rx_have += (size_t)nread;
   if (a->rx_need == 2 && a->rx_have == 2) {
     size_t n = (size_t)a->rx[0] << 8 | a->rx[1];
     if (n < ZQ_DNS_HEADER_LEN) {
-      attempt_end(a, ZQ_DNS_FWD_BAD_ANSWER, NULL, 0);
+      zq_fwd_attempt_end(a, ZQ_DNS_FWD_BAD_ANSWER, NULL, 0);
       goto out;
     }
     a->rx_need = 2 + n;
@@ -294,7 +240,7 @@ static void on_tcp_write(uv_write_t *req, int status) {
   attempt *a = req->data;
   zq_dns_forwarder *fw = a->fw;
   lock(fw);
-  if (a->f && status < 0) attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+  if (a->f && status < 0) zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
   unlock(fw);
 }
 
@@ -307,7 +253,7 @@ static void on_tcp_connect(uv_connect_t *req, int status) {
   a->write_req.data = a;
   if (status < 0 || uv_write(&a->write_req, (uv_stream_t *)&a->tcp, &b, 1, on_tcp_write) != 0 ||
       uv_read_start((uv_stream_t *)&a->tcp, tcp_alloc, on_tcp_read) != 0)
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
 out:
   unlock(fw);
 }
@@ -316,14 +262,14 @@ out:
  * The UDP socket stays open but nothing read from it matters any more. */
 static void start_tcp(attempt *a) {
   if (a->udp_open) uv_udp_recv_stop(&a->udp);
-  if (!a->rx && !(a->rx = malloc(2 + MAX_MESSAGE))) {
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+  if (!a->rx && !(a->rx = malloc(2 + ZQ_FWD_MAX_MESSAGE))) {
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
     return;
   }
   a->rx_have = 0;
   a->rx_need = 2;
   if (uv_tcp_init(&a->fw->ctx->loop, &a->tcp) != 0) {
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
     return;
   }
   a->tcp_open = true;
@@ -332,7 +278,7 @@ static void start_tcp(attempt *a) {
   a->connect_req.data = a;
   if (uv_tcp_connect(&a->connect_req, &a->tcp, (const struct sockaddr *)&a->fw->ups[a->up].addr.ss,
                      on_tcp_connect) != 0)
-    attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
+    zq_fwd_attempt_end(a, ZQ_DNS_FWD_NETWORK, NULL, 0);
 }
 
 /* ---- attempts ------------------------------------------------------------------------------ */
@@ -341,7 +287,7 @@ static void on_timer(uv_timer_t *t) {
   attempt *a = t->data;
   zq_dns_forwarder *fw = a->fw;
   lock(fw);
-  if (a->f) attempt_end(a, a->fail_status ? a->fail_status : ZQ_DNS_FWD_TIMEOUT, NULL, 0);
+  if (a->f) zq_fwd_attempt_end(a, a->fail_status ? a->fail_status : ZQ_DNS_FWD_TIMEOUT, NULL, 0);
   unlock(fw);
 }
 
@@ -363,7 +309,8 @@ static int start_attempt(zq_dns_forward *f) {
   a->fw = fw;
   a->f = f;
   a->up = (f->first + f->tried) % fw->n_ups;
-  a->id = random_id();
+  upstream *up = &fw->ups[a->up];
+  a->id = up->doq ? 0 : random_id(); /* DoQ: the ID is 0 (RFC 9250 section 4.2.1) */
   a->query_len = f->wire_len;
   a->query[0] = (uint8_t)(f->wire_len >> 8);
   a->query[1] = (uint8_t)f->wire_len;
@@ -376,6 +323,11 @@ static int start_attempt(zq_dns_forward *f) {
   uv_timer_init(loop, &a->timer);
   a->timer.data = a;
   a->open_handles = 1;
+  if (up->doq) {
+    if (zq_fwd_doq_send(a) != 0) a->fail_status = ZQ_DNS_FWD_NETWORK;
+    uv_timer_start(&a->timer, on_timer, a->fail_status ? 0 : fw->timeout_ms, 0);
+    return ZQUIC_OK;
+  }
   const struct sockaddr *to = (const struct sockaddr *)&fw->ups[a->up].addr.ss;
   int rc = uv_udp_init_ex(loop, &a->udp, to->sa_family);
   if (rc == 0) {
@@ -398,13 +350,9 @@ static int start_attempt(zq_dns_forward *f) {
 
 /* ---- the public (internal) API ------------------------------------------------------------- */
 
-static int parse_upstream(const char *text, upstream *out) {
+int zq_fwd_parse_address(const char *text, uint16_t default_port, zq_addr *out) {
   char host[64];
-  uint16_t port = 53;
-  if (!text || !*text) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "empty upstream address");
-  if (!strncmp(text, "doq://", 6))
-    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "upstream \"%s\": DoQ upstreams are not "
-                    "supported yet, only plain DNS (IP[:PORT])", text);
+  uint16_t port = default_port;
   if (zq_host_is_ip(text)) { /* "192.0.2.1" or "2001:db8::1": no port */
     snprintf(host, sizeof(host), "%s", text);
   } else if (text[0] == '[' && strchr(text, ']') && !strchr(text, ']')[1]) { /* "[2001:db8::1]" */
@@ -419,14 +367,27 @@ static int parse_upstream(const char *text, upstream *out) {
   if (!zq_host_is_ip(host) || port == 0)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "upstream \"%s\": the host must be an IP address "
                     "and the port 1-65535", text);
-  if (zq_addr_resolve(host, port, 0, &out->addr) != 0)
+  if (zq_addr_resolve(host, port, 0, out) != 0)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "upstream \"%s\": not an address", text);
-  zq_addr_format(&out->addr, out->text, sizeof(out->text));
   return ZQUIC_OK;
 }
 
+static int parse_upstream(zq_dns_forwarder *fw, const char *text, const char *ca_file,
+                          upstream *out) {
+  if (!text || !*text) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "empty upstream address");
+  const char *address = text;
+  if (zq_fwd_doq_scheme(text, &address)) return zq_fwd_doq_open(fw, out, address, ca_file);
+  int rc = zq_fwd_parse_address(text, 53, &out->addr);
+  if (rc == 0) zq_addr_format(&out->addr, out->text, sizeof(out->text));
+  return rc;
+}
+
+static void close_upstreams(zq_dns_forwarder *fw) {
+  for (size_t i = 0; i < ZQ_DNS_FORWARD_MAX_UPSTREAMS; i++) zq_fwd_doq_close(&fw->ups[i]);
+}
+
 int zq_dns_forwarder_new(zquic_context *ctx, const char *const *upstreams, size_t n_upstreams,
-                         uint32_t timeout_ms, zq_dns_forwarder **out) {
+                         uint32_t timeout_ms, const char *ca_file, zq_dns_forwarder **out) {
   *out = NULL;
   if (!ctx || !upstreams || n_upstreams == 0 || n_upstreams > ZQ_DNS_FORWARD_MAX_UPSTREAMS)
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "between 1 and %d upstreams, please",
@@ -438,8 +399,9 @@ int zq_dns_forwarder_new(zquic_context *ctx, const char *const *upstreams, size_
   zq_list_init(&fw->forwards);
   zq_list_init(&fw->attempts);
   for (size_t i = 0; i < n_upstreams; i++) {
-    int rc = parse_upstream(upstreams[i], &fw->ups[i]);
+    int rc = parse_upstream(fw, upstreams[i], ca_file, &fw->ups[i]);
     if (rc) {
+      close_upstreams(fw);
       free(fw);
       return rc;
     }
@@ -459,6 +421,8 @@ static int free_on_loop(void *arg) {
     forward_release(f);
   }
   zq_list_init(&fw->forwards);
+  /* DoQ exchanges in flight end with ZQUIC_ERR_CLOSED; their attempts then let go of fw. */
+  close_upstreams(fw);
   if (zq_list_empty(&fw->attempts)) fw_free_memory(fw);
   /* else the last attempt's handle to close frees it */
   return 0;
@@ -483,9 +447,9 @@ static int build_query(zq_dns_forward *f, const zq_dns_query *q) {
   if (rc == 0) {
     ldns_pkt_set_id(p, 0);
     ldns_pkt_set_cd(p, q->cd);
-    ldns_pkt_set_edns_udp_size(p, UPSTREAM_UDP_SIZE);
+    ldns_pkt_set_edns_udp_size(p, ZQ_FWD_UDP_SIZE);
     ldns_pkt_set_edns_do(p, q->do_bit);
-    if (ldns_pkt2wire(&f->wire, p, &f->wire_len) != LDNS_STATUS_OK || f->wire_len > MAX_MESSAGE)
+    if (ldns_pkt2wire(&f->wire, p, &f->wire_len) != LDNS_STATUS_OK || f->wire_len > ZQ_FWD_MAX_MESSAGE)
       rc = ZQUIC_ERR_NO_MEMORY;
   }
   ldns_pkt_free(p);

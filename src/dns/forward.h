@@ -1,7 +1,8 @@
 /*
  * forward.h — the last link of the DoQ resolver chain: queries nobody here can answer go to
  * upstream resolvers the operator configured, over plain DNS (UDP, then TCP when the UDP answer
- * is truncated, RFC 7766). Nothing is forwarded unless upstreams are configured.
+ * is truncated, RFC 7766) or DNS over QUIC (forward_doq.c). Nothing is forwarded unless upstreams
+ * are configured.
  *
  * Everything runs on the context's loop thread with libuv sockets and timers, so a dead upstream
  * never stalls other queries. Each attempt uses a fresh UDP socket (a kernel-chosen random source
@@ -47,12 +48,13 @@ typedef struct zq_dns_forwarder_stats {
   uint64_t ignored;     /* datagrams dropped as not ours: wrong ID, source or question */
 } zq_dns_forwarder_stats;
 
-/* A forwarder to `upstreams` ("IP", "IP:PORT", "[IPv6]:PORT"; port 53 by default; names are
- * refused, a resolver must not need DNS to reach its upstream). timeout_ms 0 = the default.
- * Any thread; free with zq_dns_forwarder_free. 0 or ZQUIC_ERR_INVALID_ARGUMENT (detail set),
- * ZQUIC_ERR_NO_MEMORY. */
+/* A forwarder to `upstreams`: plain DNS as "IP", "IP:PORT", "[IPv6]:PORT" (port 53 by default),
+ * DNS over QUIC as "doq://IP[:PORT][#NAME]" (port 853; forward_doq.c; ca_file NULL = the
+ * system's trust store). Names are refused: a resolver must not need DNS to reach its upstream.
+ * timeout_ms 0 = the default. Any thread; free with zq_dns_forwarder_free. 0 or
+ * ZQUIC_ERR_INVALID_ARGUMENT (detail set), ZQUIC_ERR_NO_MEMORY. */
 int zq_dns_forwarder_new(zquic_context *ctx, const char *const *upstreams, size_t n_upstreams,
-                         uint32_t timeout_ms, zq_dns_forwarder **out);
+                         uint32_t timeout_ms, const char *ca_file, zq_dns_forwarder **out);
 /* Any thread but the loop's (it waits for the loop). Forwards still in flight end without
  * their callbacks; their sockets close. NULL is a no-op. */
 void zq_dns_forwarder_free(zq_dns_forwarder *fw);

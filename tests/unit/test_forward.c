@@ -165,7 +165,7 @@ static void test_spoofs_ignored(void **state) {
   fake_open(&other);
   const char *ups[] = {up.name};
   zq_dns_forwarder *fw = NULL;
-  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 1, 2000, &fw), ZQUIC_OK);
+  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 1, 2000, NULL, &fw), ZQUIC_OK);
   result res = {0};
   start(fw, "www.example.test.", 0x1234, &res);
   uint8_t q[1500], a[2048];
@@ -220,7 +220,7 @@ static void test_bad_answers_fail_over(void **state) {
   fake_open(&good);
   const char *ups[] = {garbage.name, servfail.name, good.name};
   zq_dns_forwarder *fw = NULL;
-  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 3, 2000, &fw), ZQUIC_OK);
+  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 3, 2000, NULL, &fw), ZQUIC_OK);
   result res = {0};
   start(fw, "a.example.test.", 0, &res);
   uint8_t q[1500], a[2048];
@@ -267,7 +267,7 @@ static void test_silence_refusal_cancel(void **state) {
   /* Silence: both upstreams get their 300 ms, then TIMEOUT. */
   const char *ups[] = {silent1.name, silent2.name};
   zq_dns_forwarder *fw = NULL;
-  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 2, 300, &fw), ZQUIC_OK);
+  assert_int_equal(zq_dns_forwarder_new(ctx, ups, 2, 300, NULL, &fw), ZQUIC_OK);
   result res = {0};
   uint64_t t0 = ms_now();
   start(fw, "quiet.example.test.", 0, &res);
@@ -290,7 +290,7 @@ static void test_silence_refusal_cancel(void **state) {
   assert_int_equal(res.calls, 0);
   /* A refused port fails at once, not at the deadline. */
   const char *dead[] = {closed.name};
-  assert_int_equal(zq_dns_forwarder_new(ctx, dead, 1, 2000, &fw), ZQUIC_OK);
+  assert_int_equal(zq_dns_forwarder_new(ctx, dead, 1, 2000, NULL, &fw), ZQUIC_OK);
   memset(&res, 0, sizeof(res));
   t0 = ms_now();
   start(fw, "refused.example.test.", 0, &res);
@@ -304,21 +304,25 @@ static void test_silence_refusal_cancel(void **state) {
 
 static void test_upstream_syntax(void **state) {
   (void)state;
-  static const char *good[] = {"127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:53"};
+  static const char *good[] = {"127.0.0.1", "127.0.0.1:5353", "::1", "[::1]", "[::1]:53",
+                               "doq://127.0.0.1", "doq://127.0.0.1:8853", "doq://[::1]:853",
+                               "quic://127.0.0.1#dns.example", "doq://[::1]#a-b.example"};
   static const char *bad[] = {"", "localhost", "dns.example:53", "127.0.0.1:0", "127.0.0.1:x",
-                              "[::1", "doq://127.0.0.1:853"};
+                              "[::1", "doq://", "doq://localhost", "doq://dns.example:853",
+                              "doq://127.0.0.1:0", "doq://127.0.0.1#", "doq://127.0.0.1#a..b",
+                              "doq://127.0.0.1#bad_name!", "tls://127.0.0.1"};
   for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
     zq_dns_forwarder *fw = NULL;
-    assert_int_equal(zq_dns_forwarder_new(ctx, &good[i], 1, 0, &fw), ZQUIC_OK);
+    assert_int_equal(zq_dns_forwarder_new(ctx, &good[i], 1, 0, NULL, &fw), ZQUIC_OK);
     zq_dns_forwarder_free(fw);
   }
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     zq_dns_forwarder *fw = NULL;
-    assert_int_equal(zq_dns_forwarder_new(ctx, &bad[i], 1, 0, &fw), ZQUIC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(zq_dns_forwarder_new(ctx, &bad[i], 1, 0, NULL, &fw), ZQUIC_ERR_INVALID_ARGUMENT);
     assert_null(fw);
   }
   zq_dns_forwarder *fw = NULL;
-  assert_int_equal(zq_dns_forwarder_new(ctx, good, 0, 0, &fw), ZQUIC_ERR_INVALID_ARGUMENT);
+  assert_int_equal(zq_dns_forwarder_new(ctx, good, 0, 0, NULL, &fw), ZQUIC_ERR_INVALID_ARGUMENT);
 }
 
 static int setup(void **state) {

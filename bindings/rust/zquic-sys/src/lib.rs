@@ -589,6 +589,7 @@ pub struct zquic_dns_config {
     pub eth_rpc_url: *const c_char,
     pub ens_registry: *const c_char,
     pub eth_timeout_ms: u32,
+    pub upstream_ca_file: *const c_char,
 }
 
 /// DoQ resolver counters (`zquic_dns_server_stats`).
