@@ -19,7 +19,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: zquic dns serve [--listen ADDR:PORT] --cert FILE --key FILE [--zone FILE]...\n"
           "                       [--zns-registry FILE] [--port-file FILE] [--0rtt] [--retry]\n"
-          "                       [--upstream ADDR[:PORT]]... [--upstream-timeout MS]\n"
+          "                       [--upstream ADDR[:PORT] | doq://ADDR[:PORT][#NAME]]...\n"
+          "                       [--upstream-timeout MS] [--upstream-ca FILE]\n"
           "                       [--eth-rpc URL [--ens-registry ADDR] [--eth-timeout MS]]\n"
           "\n"
           "Serve DNS over QUIC (RFC 9250, ALPN doq). Queries are answered from the cache,\n"
@@ -46,6 +47,12 @@ static void usage(FILE *out) {
           "  --upstream ADDR[:PORT]  a resolver to forward other names to, plain DNS over\n"
           "                      UDP (TCP when truncated): an IP address, port 53 by\n"
           "                      default, IPv6 as [ADDR]:PORT (repeatable, tried in turn)\n"
+          "  --upstream doq://ADDR[:PORT][#NAME]  the same over DNS over QUIC (port 853\n"
+          "                      by default; quic:// works too): one kept connection,\n"
+          "                      resumed with 0-RTT; its certificate must name NAME (else\n"
+          "                      the address) and chain to --upstream-ca\n"
+          "  --upstream-ca FILE  trust anchors (PEM) for DoQ upstreams (default: the\n"
+          "                      system's)\n"
           "  --upstream-timeout MS  how long each upstream gets (default 2000); a query\n"
           "                      no upstream answers is SERVFAIL after MS x upstreams\n"
           "  --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -92,7 +99,7 @@ int cli_dns_serve(int argc, char **argv) {
     {"log-level", required_argument, NULL, 'L'},    {"help", no_argument, NULL, 'h'},
     {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'U'},
     {"eth-rpc", required_argument, NULL, 'E'},      {"ens-registry", required_argument, NULL, 'G'},
-    {"eth-timeout", required_argument, NULL, 'T'},
+    {"eth-timeout", required_argument, NULL, 'T'},  {"upstream-ca", required_argument, NULL, 'C'},
     {"config", required_argument, NULL, 'F'},       {"check", no_argument, NULL, 'X'},
     {NULL, 0, NULL, 0}};
   static node_config file; /* static: the config's strings outlive this function's use */
@@ -130,6 +137,7 @@ int cli_dns_serve(int argc, char **argv) {
     case 'U':
       if (parse_ms("--upstream-timeout", optarg, &cfg.upstream_timeout_ms) != 0) return EXIT_USAGE;
       break;
+    case 'C': cfg.upstream_ca_file = optarg; break;
     case 'p': port_file = optarg; break;
     case '0': cfg.enable_0rtt = 1; break;
     case 'R': cfg.retry = 1; break;
@@ -162,6 +170,7 @@ int cli_dns_serve(int argc, char **argv) {
     if (!cfg.zns_registry && file.dns_zns_registry[0]) cfg.zns_registry = file.dns_zns_registry;
     if (!cfg.eth_rpc_url && file.dns_eth_rpc[0]) cfg.eth_rpc_url = file.dns_eth_rpc;
     if (!cfg.ens_registry && file.dns_ens_registry[0]) cfg.ens_registry = file.dns_ens_registry;
+    if (!cfg.upstream_ca_file && file.dns_upstream_ca[0]) cfg.upstream_ca_file = file.dns_upstream_ca;
     char *save = NULL;
     for (char *u = n_upstreams ? NULL : strtok_r(file.dns_upstreams, ", ", &save);
          u && n_upstreams < MAX_UPSTREAMS; u = strtok_r(NULL, ", ", &save))

@@ -47,6 +47,7 @@ static const key_spec keys[] = {
   STR("dns.zone", dns_zone),
   STR("dns.zns_registry", dns_zns_registry),
   STR("dns.upstreams", dns_upstreams),
+  STR("dns.upstream_ca", dns_upstream_ca),
   STR("dns.eth_rpc", dns_eth_rpc),
   STR("dns.ens_registry", dns_ens_registry),
   STR("proxy.config", proxy_config),

@@ -27,6 +27,7 @@ typedef struct node_config {
   char dns_zone[1024];    /* "" = the built-in zone (made in the state directory) */
   char dns_zns_registry[1024]; /* "" = the example registry (made in the state directory) */
   char dns_upstreams[1024];    /* comma list of resolvers to forward to; "" = none */
+  char dns_upstream_ca[1024];  /* PEM trust anchors for doq:// upstreams; "" = the system's */
   char dns_eth_rpc[1024];      /* Ethereum JSON-RPC URL for .eth names; "" = none */
   char dns_ens_registry[64];   /* "" = mainnet's */
   char proxy_config[1024];     /* node: run Wraith from this file (docs/CONFIG.md); "" = off */

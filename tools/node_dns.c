@@ -129,6 +129,7 @@ int node_dns_start(zquic_context *ctx, const node_config *f, const char *state_d
     upstreams[n_upstreams++] = u;
   cfg.upstreams = upstreams;
   cfg.n_upstreams = n_upstreams;
+  cfg.upstream_ca_file = f->dns_upstream_ca[0] ? f->dns_upstream_ca : NULL;
   cfg.eth_rpc_url = f->dns_eth_rpc[0] ? f->dns_eth_rpc : NULL;
   cfg.ens_registry = f->dns_ens_registry[0] ? f->dns_ens_registry : NULL;
   zones[0] = f->dns_zone[0] ? f->dns_zone : zone;
