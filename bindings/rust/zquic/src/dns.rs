@@ -366,7 +366,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client of the DoQ server at `server` ("host:port", "[v6]:port"), connecting with `opts`
+    /// A client of the DoQ server at `server` (`"host:port"`, `"[v6]:port"`), connecting with `opts`
     /// (CA file, SNI, handshake timeout, 0-RTT; its ALPN is always "doq"). Nothing is sent yet:
     /// the first query connects. An address without a port is `InvalidArgument`.
     pub fn new(ctx: &Context, server: &str, opts: ConnectOptions) -> Result<Client> {
