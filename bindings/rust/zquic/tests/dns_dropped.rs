@@ -108,4 +108,15 @@ fn dropped_dns_futures_free_their_state() {
     assert!(live >= base + N as isize, "the in-flight queries hold their state: {} live, {} before", live, base);
     drop(client);
     settle(base, SLACK, "futures of a freed client");
+
+    // Everything let go at once with queries in flight: the futures, their connection and its
+    // context, whose zquic_destroy (here, in the last drop) ends the queries with their callbacks.
+    let base = LIVE.load(Ordering::SeqCst);
+    let ctx3 = Context::new().unwrap();
+    let conn3 = dns::connect(&ctx3, &format!("localhost:{}", server.port().unwrap()), ConnectOptions::new().ca_file(&cert("ca.pem"))).unwrap();
+    let futures: Vec<_> = (0..N).map(|_| dns::query_async(&conn3, "mail.example.org", QueryType::Aaaa)).collect();
+    drop(conn3);
+    drop(ctx3);
+    drop(futures);
+    settle(base, SLACK, "futures of a destroyed context");
 }
