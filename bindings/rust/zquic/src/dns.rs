@@ -245,16 +245,17 @@ unsafe extern "C" fn on_query_done(result: c_int, resp: *mut sys::zquic_dns_resp
             // SAFETY: the callback owns `resp`; take() copies it and frees it, the one free.
             Ok(Response::take(resp))
         } else {
+            let e = if result == sys::ZQUIC_OK {
+                Error::new(sys::ZQUIC_ERR_INTERNAL, "DNS query completed without a response")
+            } else {
+                // zquic_last_error() tells why during the callback: read before any other call.
+                Error::last(result)
+            };
             if !resp.is_null() {
                 // SAFETY: ours as above; an error carries no response, but free one if it did.
                 sys::zquic_dns_response_free(resp);
             }
-            if result == sys::ZQUIC_OK {
-                Err(Error::new(sys::ZQUIC_ERR_INTERNAL, "DNS query completed without a response"))
-            } else {
-                // zquic_last_error() tells why during the callback.
-                Err(Error::last(result))
-            }
+            Err(e)
         };
         let waker = {
             let mut st = shared.lock().unwrap_or_else(|e| e.into_inner());
