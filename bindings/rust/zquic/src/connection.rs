@@ -24,6 +24,7 @@ pub struct ConnectOptions {
     pub(crate) ca_file: Option<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) insecure: bool,
+    pub(crate) enable_0rtt: bool,
 }
 
 impl ConnectOptions {
@@ -49,6 +50,14 @@ impl ConnectOptions {
     /// Handshake deadline (default: the context's connection timeout).
     pub fn timeout(mut self, t: Duration) -> ConnectOptions {
         self.timeout = Some(t);
+        self
+    }
+    /// Resume the last session with 0-RTT when one is known. Only a [`dns::Client`](crate::dns::Client)
+    /// keeps sessions in this crate: its reconnections then send their first queries as early data
+    /// (counted by [`early_connects`](crate::dns::Client::early_connects)). A plain connect has
+    /// no session to resume, so there it changes nothing. Default off.
+    pub fn enable_0rtt(mut self, on: bool) -> ConnectOptions {
+        self.enable_0rtt = on;
         self
     }
     /// Turns off certificate verification: anyone on the path can impersonate the server. For
@@ -85,6 +94,7 @@ impl ConnectOptions {
             raw.timeout_ms = timeout_ms(Some(t)).max(1);
         }
         raw.insecure_skip_verify_DANGEROUS = self.insecure as c_int;
+        raw.enable_0rtt = self.enable_0rtt as c_int;
         // The CStrings' heap buffers do not move when the array moves into the struct.
         Ok(RawConnectOptions { raw, _strings: strings })
     }

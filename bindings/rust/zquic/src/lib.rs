@@ -5,7 +5,8 @@
 //!   `Write`, plus futures), [`Server`];
 //! - **GhostBridge** (gRPC over HTTP/3): [`grpc::Client`] (blocking and async unary calls),
 //!   [`grpc::Server`] with closures as method handlers;
-//! - **CNS/ZNS** (DNS over QUIC): [`dns::query`], [`dns::Server`];
+//! - **CNS/ZNS** (DNS over QUIC): [`dns::query`], [`dns::query_async`], the reconnecting
+//!   [`dns::Client`], [`dns::Server`];
 //! - **ZCrypto**: [`crypto`] (keygen, sign, verify, x25519, hashes, BLAKE3);
 //! - **Wraith** (HTTP/3 reverse proxy): [`proxy::Proxy`].
 //!
@@ -20,8 +21,10 @@
 //! answer later.
 //!
 //! The futures ([`Context::connect_async`], [`Stream::read_async`], [`grpc::Client::call_async`],
-//! [`dns::query_async`]) use only `std::future::Future` and `Waker`, woken by the library's
-//! callbacks, so they run under any executor; [`block_on`] is a minimal one.
+//! [`dns::query_async`], [`dns::Client::query_async`]) use only `std::future::Future` and `Waker`, woken by the library's
+//! callbacks (no thread is spawned or blocked per call), so they run under any executor;
+//! [`block_on`] is a minimal one. A future dropped before it completes is safe: the library
+//! still holds a reference to its state and gives it back in the callback.
 //!
 //! ```no_run
 //! use std::io::{Read, Write};
