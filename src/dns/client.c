@@ -266,6 +266,12 @@ int zq_dns_prepare(const char *name, int type, const zquic_dns_query_options *op
   size_t nlen = strlen(name);
   if (nlen == 0 || nlen > 254 || (nlen == 254 && name[253] != '.'))
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "domain name empty or longer than 253 characters");
+  /* Every label too, here where each entry point starts: a client must not connect for a name
+   * it cannot send. */
+  uint8_t wire_name[256];
+  size_t wire_name_len;
+  if (encode_name(name, wire_name, &wire_name_len) != 0)
+    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "\"%.80s\" is not a domain name", name);
   zquic_dns_query_options_init(o);
   if (opts) {
     if (opts->struct_size == 0 || opts->struct_size > sizeof(*o))

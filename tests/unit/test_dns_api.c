@@ -174,6 +174,13 @@ static void test_bad_arguments(void **state) {
   zquic_dns_client *dc = (zquic_dns_client *)1;
   assert_int_equal(zquic_dns_client_create(cctx, "no-port", NULL, &dc), ZQUIC_ERR_INVALID_ARGUMENT);
   assert_null(dc);
+  /* A name that cannot be sent is refused at the call, before the client connects. */
+  ASSERT_OK(zquic_dns_client_create(cctx, address, NULL, &dc));
+  assert_int_equal(zquic_dns_client_query(dc, "a..b.test", ZQUIC_DNS_A, NULL, &r),
+                   ZQUIC_ERR_INVALID_ARGUMENT);
+  assert_non_null(strstr(zquic_last_error(), "not a domain name"));
+  assert_int_equal(zquic_dns_client_connects(dc), 0);
+  zquic_dns_client_free(dc);
   zquic_dns_config cfg;
   memset(&cfg, 0, sizeof(cfg));
   zquic_dns_server *s = NULL;
