@@ -119,6 +119,7 @@ static int open_socket(zquic_connection *conn, const zq_addr *remote) {
   if (rc) return rc;
   conn->ep = &conn->ep_storage;
   zq_addr_format(remote, conn->peer_text, sizeof(conn->peer_text));
+  conn->peer_text_of = *remote;
   return ZQUIC_OK;
 }
 

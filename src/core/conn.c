@@ -332,10 +332,15 @@ const char *zq_conn_peer(zquic_connection *conn) {
    * one while the transport exists. */
   if (conn->qc) {
     const ngtcp2_path *path = ngtcp2_conn_get_path(conn->qc);
-    if (path->remote.addrlen > 0 && path->remote.addrlen <= sizeof(struct sockaddr_storage)) {
-      zq_addr remote = {.len = path->remote.addrlen};
-      memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
-      zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
+    zq_addr *seen = &conn->peer_text_of;
+    if (path->remote.addrlen > 0 && path->remote.addrlen <= sizeof(struct sockaddr_storage) &&
+        (seen->len != path->remote.addrlen ||
+         memcmp(&seen->ss, path->remote.addr, path->remote.addrlen) != 0)) {
+      /* Formatting (inet_ntop, snprintf) costs more than a request's header rewriting: only
+       * when the path's address changed. */
+      seen->len = path->remote.addrlen;
+      memcpy(&seen->ss, path->remote.addr, path->remote.addrlen);
+      zq_addr_format(seen, conn->peer_text, sizeof(conn->peer_text));
     }
   }
   return conn->peer_text;
@@ -399,6 +404,7 @@ int zq_conn_accept_initial(zq_endpoint *ep, const ngtcp2_path *path, const ngtcp
   zq_addr remote = {.len = path->remote.addrlen};
   memcpy(&remote.ss, path->remote.addr, path->remote.addrlen);
   zq_addr_format(&remote, conn->peer_text, sizeof(conn->peer_text));
+  conn->peer_text_of = remote;
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
   zq_conn_fill_settings(ctx, &settings, &params);

@@ -308,6 +308,7 @@ struct zquic_connection {
   char sni[256];
   char alpn[32];
   char peer_text[64];
+  zq_addr peer_text_of;     /* the address peer_text was formatted from (zq_conn_peer) */
   ngtcp2_cid ocid;         /* client's original DCID (server: route early retransmits) */
   bool ocid_registered;
   bool verify_disabled;

@@ -10,6 +10,8 @@
  * (client: zquic_h3_response_read; server: after on_body returns), so a slow reader slows the
  * sender instead of filling memory.
  */
+#include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,6 +82,12 @@ int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t 
   return ZQUIC_OK;
 }
 
+void zq_fields_init(zq_fields *f) {
+  f->count = f->cap = f->arena_used = 0;
+  f->names = f->values = NULL;
+  f->blocks = NULL;
+}
+
 void zq_fields_clear(zq_fields *f) {
   if (f->names && f->names != f->inline_names) {
     free(f->names);
@@ -97,8 +105,11 @@ void zq_fields_clear(zq_fields *f) {
 }
 
 const char *zq_fields_get(const zq_fields *f, const char *name) {
+  /* Most names differ in their first byte: reject those without a strcasecmp call. */
+  int first = tolower((unsigned char)name[0]);
   for (size_t i = 0; i < f->count; i++)
-    if (strcasecmp(f->names[i], name) == 0) return f->values[i];
+    if (tolower((unsigned char)f->names[i][0]) == first && strcasecmp(f->names[i], name) == 0)
+      return f->values[i];
   return NULL;
 }
 
@@ -118,8 +129,12 @@ int zq_fields_to_nv(const zquic_h3_header *src, size_t n, nghttp3_nv *out) {
 /* ---- per-request streams ------------------------------------------------------------------- */
 
 zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_client) {
-  zq_h3_stream *st = calloc(1, sizeof(*st));
+  zq_h3_stream *st = malloc(sizeof(*st));
   if (!st) return NULL;
+  memset(st, 0, offsetof(zq_h3_stream, headers));
+  zq_fields_init(&st->headers);
+  zq_fields_init(&st->trailers);
+  zq_fields_init(&st->trailers_out);
   st->conn = conn;
   st->id = id;
   st->is_client = is_client;

@@ -35,6 +35,8 @@ typedef struct zq_fields {
 int zq_fields_add(zq_fields *f, const uint8_t *name, size_t nlen, const uint8_t *value,
                   size_t vlen);
 void zq_fields_clear(zq_fields *f);
+/* Empty, without touching the inline arrays and arena (a zeroed struct is empty too). */
+void zq_fields_init(zq_fields *f);
 const char *zq_fields_get(const zq_fields *f, const char *name);
 /* Copy public headers into an nghttp3 name/value array (pointers into `src`). */
 int zq_fields_to_nv(const zquic_h3_header *src, size_t n, nghttp3_nv *out);
@@ -67,8 +69,6 @@ typedef struct zq_h3_stream {
   zquic_connection *conn;
   int64_t id;
   bool is_client;
-  zq_fields headers;  /* request headers (server) or response headers (client) */
-  zq_fields trailers; /* received trailers */
   int status;         /* client: final response status */
   bool headers_done, trailers_phase, fin_received, closed, reset, early_rejected;
   uint64_t reset_code;
@@ -81,7 +81,6 @@ typedef struct zq_h3_stream {
   zquic_h3_body_source source;
   void *source_user;
   uint64_t pulled;     /* bytes the source has produced so far */
-  zq_fields trailers_out;
   bool user_held;      /* client: the caller holds the zquic_h3_request */
   void *user;          /* server: zquic_h3_exchange_set_user */
   const zq_h3_hooks *hooks; /* client streams of an internal layer; see zq_h3_hooks */
@@ -93,6 +92,11 @@ typedef struct zq_h3_stream {
   bool hold_credit;
   bool headers_fin;    /* server: the request's header section came with FIN (no body) */
   char peer[64];
+  /* Last, and not zeroed at creation (zq_fields_init): their inline arrays and arenas are
+   * most of the struct, and clearing them cost more than the rest of accepting a request. */
+  zq_fields headers;  /* request headers (server) or response headers (client) */
+  zq_fields trailers; /* received trailers */
+  zq_fields trailers_out;
 } zq_h3_stream;
 
 zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_client);

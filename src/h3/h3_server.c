@@ -83,13 +83,14 @@ static int submit_response(zq_h3_stream *st, int status, const zquic_h3_header *
     return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "HTTP status %d out of range", status);
   if (n > 200) return zq_error(ZQUIC_ERR_LIMIT, "too many response header fields (%zu)", n);
   zquic_h3_handler_config *h = handler_of(st);
-  char status_text[8], server_text[64];
-  snprintf(status_text, sizeof(status_text), "%d", status);
-  snprintf(server_text, sizeof(server_text), "%s",
-           h && h->server_name ? h->server_name : "zquic/" ZQUIC_VERSION_STRING);
-  nghttp3_nv nv[202];
-  nv[0] = (nghttp3_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, strlen(status_text), 0};
-  nv[1] = (nghttp3_nv){(uint8_t *)"server", (uint8_t *)server_text, 6, strlen(server_text), 0};
+  /* Three digits by hand: snprintf was a visible share of a proxied request's CPU. */
+  char status_text[3] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                         (char)('0' + status % 10)};
+  const char *server_text = h && h->server_name ? h->server_name : "zquic/" ZQUIC_VERSION_STRING;
+  nghttp3_nv nv[202]; /* nghttp3 copies names and values: pointers to ours are enough */
+  nv[0] = (nghttp3_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, 3, 0};
+  nv[1] = (nghttp3_nv){(uint8_t *)"server", (uint8_t *)(uintptr_t)server_text, 6,
+                       strlen(server_text), 0};
   int rc = zq_fields_to_nv(headers, n, nv + 2);
   if (rc) return rc;
   static const nghttp3_data_reader reader = {zq_h3_read_body};

@@ -200,7 +200,7 @@ static int start_attempt(zq_px_exchange *x) {
     x->tried[backend_index(x->pool, b)] = true;
     x->attempts++;
     x->backend = b;
-    zq_px_fields fwd = {0};
+    zq_px_fields fwd;
     int rc = zq_px_request_fields(x->st, x->client_ip, b->conf.protocol, &fwd);
     if (rc == 0) {
       zq_upstream_request req = {x->method, x->path, x->authority, fwd.list, fwd.n, x->body,
@@ -241,7 +241,7 @@ static void up_response(zq_upstream *u, int status, const zquic_h3_header *field
   if (status >= 500) b->responses_5xx++;
   zq_backend_observe_latency(b, (double)(zq_now_ns() - x->start_ns) / 1e9);
   if (x->responded || !x->st) return;
-  zq_px_fields out = {0};
+  zq_px_fields out;
   int rc = zq_px_response_fields(fields, n, b->conf.protocol, alt_svc_of(x), &out);
   if (rc == 0) rc = zq_h3_respond_open(x->st, status, out.list, out.n);
   zq_px_fields_free(&out);

@@ -184,10 +184,18 @@ void zq_px_on_close(zquic_h3_exchange *ex, void *user);
 void zq_px_abort_all(zq_proxy *px);
 
 /* Header rewriting for the way to the backend and the way back. */
+/* A stack object, never copied once filled: `list` and the built strings start inside it (a
+ * request's fields almost always fit, so forwarding them costs no allocation) and move to the
+ * heap only when they outgrow it. A zeroed struct may be freed. */
+#define ZQ_PX_FIELDS_INLINE 32
+#define ZQ_PX_FIELDS_ARENA 512
 typedef struct zq_px_fields {
-  zquic_h3_header *list;
+  zquic_h3_header *list; /* inline_list, or a heap copy once it overflowed */
   size_t n, cap;
-  char *storage; /* blocks holding the strings built here (exchange_fields.c) */
+  char *storage;         /* heap blocks for strings past the arena (exchange_fields.c) */
+  size_t arena_used;
+  zquic_h3_header inline_list[ZQ_PX_FIELDS_INLINE];
+  char arena[ZQ_PX_FIELDS_ARENA];
 } zq_px_fields;
 void zq_px_fields_free(zq_px_fields *f);
 /* The request's fields minus pseudo-fields and hop-by-hop ones, plus Forwarded,

@@ -67,6 +67,9 @@ static void test_request_fields(void **state) {
   assert_string_equal(get(&f, "x-forwarded-host"), "api.example.com");
   assert_string_equal(get(&f, "forwarded"), "for=127.0.0.1;proto=https;host=api.example.com");
   assert_string_equal(get(&f, "via"), "1.1 edge, 3 wraith");
+  /* A request like this one costs no allocation: list and built strings stay inline. */
+  assert_ptr_equal(f.list, f.inline_list);
+  assert_null(f.storage);
   zq_px_fields_free(&f);
   /* HTTP/1.1 backends: no te at all; IPv6 clients quoted in Forwarded. */
   assert_int_equal(zq_px_request_fields(&st, "::1", ZQ_PROXY_HTTP1, &f), 0);
@@ -93,6 +96,8 @@ static void test_many_fields(void **state) {
   assert_int_equal(f.n, 100 + 5);
   assert_string_equal(get(&f, "x-field-99"), value);
   assert_true(strstr(get(&f, "via"), ", 3 wraith") != NULL);
+  assert_ptr_not_equal(f.list, f.inline_list); /* outgrown: on the heap, all still there */
+  assert_non_null(f.storage);
   zq_px_fields_free(&f);
   zq_fields_clear(&st.headers);
 }
