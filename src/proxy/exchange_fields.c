@@ -77,10 +77,11 @@ static const char *keep(zq_px_fields *f, const char *s, size_t len) {
 static int add(zq_px_fields *f, const char *name, const char *value) {
   if (f->n == f->cap) {
     size_t cap = f->cap * 2;
-    zquic_h3_header *grown = f->list == f->inline_list ? malloc(cap * sizeof(*grown))
-                                                       : realloc(f->list, cap * sizeof(*grown));
+    bool was_inline = f->list == f->inline_list;
+    zquic_h3_header *grown = was_inline ? malloc(cap * sizeof(*grown))
+                                        : realloc(f->list, cap * sizeof(*grown));
     if (!grown) return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
-    if (f->list == f->inline_list) memcpy(grown, f->list, f->n * sizeof(*grown));
+    if (was_inline) memcpy(grown, f->inline_list, f->n * sizeof(*grown));
     f->list = grown;
     f->cap = cap;
   }
