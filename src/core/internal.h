@@ -84,6 +84,18 @@ typedef struct zq_loop_call {
   bool done, posted;
 } zq_loop_call;
 
+/* The allocator HTTP/3 sessions hand nghttp3 (src/h3/h3_mem.c): malloc behind a bounded cache
+ * of freed small blocks, one per context (its sessions all run under the context's lock). */
+#define ZQ_H3_MEM_CLASSES 64 /* 16-byte classes up to 1 KiB */
+typedef struct zq_h3_mem {
+  nghttp3_mem mem; /* what nghttp3 is given; its user_data is this struct */
+  void *free_lists[ZQ_H3_MEM_CLASSES];
+  size_t cached_bytes;
+} zq_h3_mem;
+void zq_h3_mem_init(zq_h3_mem *m);
+/* Give every cached block back to malloc (the context is going). */
+void zq_h3_mem_trim(zq_h3_mem *m);
+
 struct zquic_context {
   zquic_config config; /* with the strings below owning copies */
   char *cert_file, *key_file, *ca_file, *alpn, *bind_address;
@@ -95,6 +107,7 @@ struct zquic_context {
   pthread_mutex_t lock;
   pthread_cond_t changed;
   bool stopping;
+  zq_h3_mem h3_mem;       /* outlives every session: nghttp3 keeps a pointer to it */
 
   zq_list dirty;          /* connections needing a write / timer re-arm */
   zq_list calls;          /* zq_loop_call queued for the loop thread */

@@ -443,8 +443,9 @@ static int attach(zquic_connection *conn, bool server) {
   settings.qpack_max_dtable_capacity = 4096;
   settings.qpack_blocked_streams = 100;
   settings.max_field_section_size = (uint64_t)64 * 1024;
-  int rv = server ? nghttp3_conn_server_new(&h3->session, &h3_callbacks, &settings, NULL, h3)
-                  : nghttp3_conn_client_new(&h3->session, &h3_callbacks, &settings, NULL, h3);
+  const nghttp3_mem *mem = &conn->ctx->h3_mem.mem;
+  int rv = server ? nghttp3_conn_server_new(&h3->session, &h3_callbacks, &settings, mem, h3)
+                  : nghttp3_conn_client_new(&h3->session, &h3_callbacks, &settings, mem, h3);
   if (rv != 0) {
     free(h3);
     return zq_error(ZQUIC_ERR_NO_MEMORY, "nghttp3 session: %s", nghttp3_strerror(rv));
