@@ -3,7 +3,9 @@
  * our DomainQuery read back by protobuf-c code generated from the real ghostchain.proto, a
  * DomainResponse written by it read by our parser, malformed input of every kind refused with a
  * reason, and the rebuilt registry entry (MX priority, TTL defaults, owner and value spelling,
- * the signature checked over the registry's message).
+ * the signature checked over the registry's message). Then the same with protoc itself (C++
+ * protobuf, Debian's protobuf-compiler): a DomainResponse fixture made with `protoc --encode`
+ * from text, and our DomainQuery read back with `protoc --decode` (ZQUIC_PROTOC, ZQUIC_PROTOS).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -254,6 +257,93 @@ static void test_entry(void **state) {
   free_response(&r);
 }
 
+/* ---- protoc ----------------------------------------------------------------------------- */
+
+static void run(const char *cmd) {
+  int rc = system(cmd);
+  if (rc != 0) fail_msg("`%s` exited with %d", cmd, rc);
+}
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *buf = calloc(1, 65536);
+  *len = fread(buf, 1, 65535, f);
+  fclose(f);
+  return buf;
+}
+
+static void protoc_cmd(char *out, size_t cap, const char *mode, const char *type, const char *in,
+                       const char *dst) {
+  const char *protoc = getenv("ZQUIC_PROTOC"), *protos = getenv("ZQUIC_PROTOS");
+  snprintf(out, cap, "'%s' -I '%s' --%s=ghost.chain.v1.%s ghostchain.proto <'%s' >'%s'",
+           protoc ? protoc : "protoc", protos ? protos : ".", mode, type, in, dst);
+}
+
+static void test_protoc_response_fixture(void **state) {
+  (void)state;
+  char text[] = "/tmp/zq-pb-XXXXXX", bin[64], cmd[1024];
+  int fd = mkstemp(text);
+  assert_true(fd >= 0);
+  static const char fixture[] =
+    "domain: \"carol.zns\"\n"
+    "records { type: \"A\" value: \"192.0.2.30\" ttl: 120 }\n"
+    "records { type: \"MX\" value: \"mail.carol.zns\" priority: 10 ttl: 600 }\n"
+    "records { type: \"TXT\" value: \"caf\\303\\251 \\\"quoted\\\"\" }\n"
+    "owner_id: \"6fdf24b9295563041514d7b21dcc2c63527d004f3f827a92ee8ac372fced09d5\"\n"
+    "signature: \"\\000\\001\\377\"\n"
+    "timestamp: 18446744073709551615\n"
+    "ttl: 300\n";
+  assert_int_equal(write(fd, fixture, strlen(fixture)), (ssize_t)strlen(fixture));
+  close(fd);
+  snprintf(bin, sizeof(bin), "%s.bin", text);
+  protoc_cmd(cmd, sizeof(cmd), "encode", "DomainResponse", text, bin);
+  run(cmd);
+  size_t len;
+  char *msg = slurp(bin, &len);
+  zq_gc_response r;
+  char why[200] = "";
+  if (zq_gc_response_decode((uint8_t *)msg, len, &r, why, sizeof(why)) != 0) fail_msg("%s", why);
+  assert_string_equal(r.domain, "carol.zns");
+  assert_int_equal(r.n_records, 3);
+  assert_string_equal(r.records[0].value, "192.0.2.30");
+  assert_int_equal(r.records[0].ttl, 120);
+  assert_string_equal(r.records[1].type, "MX");
+  assert_int_equal(r.records[1].priority, 10);
+  assert_string_equal(r.records[2].value, "caf\xc3\xa9 \"quoted\"");
+  assert_int_equal(r.records[2].ttl, 0);
+  assert_string_equal(r.owner_id, "6fdf24b9295563041514d7b21dcc2c63527d004f3f827a92ee8ac372fced09d5");
+  assert_int_equal(r.signature_len, 3);
+  assert_memory_equal(r.signature, "\x00\x01\xff", 3);
+  assert_true(r.timestamp == 18446744073709551615ull);
+  assert_int_equal(r.ttl, 300);
+  zq_gc_response_clear(&r);
+  free(msg);
+  unlink(text);
+  unlink(bin);
+}
+
+static void test_protoc_reads_our_query(void **state) {
+  (void)state;
+  char bin[] = "/tmp/zq-pb-XXXXXX", text[64], cmd[1024];
+  int fd = mkstemp(bin);
+  assert_true(fd >= 0);
+  uint8_t *q;
+  size_t len;
+  assert_int_equal(zq_gc_query_encode("www.bob.ghost", "AAAA", "mainnet", &q, &len), 0);
+  assert_int_equal(write(fd, q, len), (ssize_t)len);
+  close(fd);
+  free(q);
+  snprintf(text, sizeof(text), "%s.txt", bin);
+  protoc_cmd(cmd, sizeof(cmd), "decode", "DomainQuery", bin, text);
+  run(cmd);
+  char *out = slurp(text, &len);
+  assert_string_equal(out, "domain: \"www.bob.ghost\"\nrecord_types: \"AAAA\"\nnetwork: \"mainnet\"\n");
+  free(out);
+  unlink(bin);
+  unlink(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_query_read_by_protobuf_c),
@@ -261,6 +351,8 @@ int main(void) {
     cmocka_unit_test(test_malformed),
     cmocka_unit_test(test_unknown_fields_skipped),
     cmocka_unit_test(test_entry),
+    cmocka_unit_test(test_protoc_response_fixture),
+    cmocka_unit_test(test_protoc_reads_our_query),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
