@@ -317,6 +317,15 @@ static int fill_entry(const zq_gc_response *r, zq_zns_entry *e, char *why, size_
   return 0;
 }
 
+int zq_gc_response_to_entry(const zq_gc_response *r, zq_zns_entry *out, char *why,
+                            size_t why_cap) {
+  memset(out, 0, sizeof(*out));
+  int rc = fill_entry(r, out, why, why_cap);
+  if (rc == 0) return ZQ_GC_OK;
+  zq_gc_entry_clear(out);
+  return rc == ZQ_GC_BOGUS ? ZQ_GC_BOGUS : ZQ_GC_INVALID;
+}
+
 int zq_gc_response_entry(const zq_gc_response *r, const char *qname, uint64_t now,
                          zq_zns_entry *out, char *why, size_t why_cap) {
   memset(out, 0, sizeof(*out));
@@ -324,8 +333,8 @@ int zq_gc_response_entry(const zq_gc_response *r, const char *qname, uint64_t no
     WHY("answer is for another domain than the one asked");
     return ZQ_GC_INVALID;
   }
-  int rc = fill_entry(r, out, why, why_cap);
-  if (rc == 0) {
+  int rc = zq_gc_response_to_entry(r, out, why, why_cap);
+  if (rc == ZQ_GC_OK) {
     char reason[200] = "";
     if (zq_zns_entry_check(out, reason, sizeof(reason)) != 0) {
       WHY("%s", reason);
