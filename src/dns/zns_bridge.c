@@ -13,15 +13,19 @@
  * Extended DNS Error and one log line saying why. The resolver caches what we answer.
  *
  * Lifetimes: the DoQ query's user slot holds the lookup; when the client resets its stream
- * (zq_resolver_on_cancel) the lookup is detached (dq = NULL) and its gRPC call runs on to its
- * end, bounded by the deadline, and is then thrown away; the query is never touched again.
- * The object itself is freed by the last of: zq_zns_bridge_free and the lookups still running.
+ * (zq_resolver_on_cancel) the lookup is detached (dq = NULL), so the query is never touched
+ * again, and a cancel of its gRPC call is queued to the loop: the service sees the stream reset
+ * and stops working for nobody. The cancel is queued rather than done at once because the
+ * call's own start is queued too and must run first; until the queued cancel has run, it owns
+ * the lookup. The object itself is freed by the last of: zq_zns_bridge_free and the lookups
+ * still running.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../grpc/grpc_async.h"
 #include "resolver.h"
 
 typedef struct bridge_lookup {
@@ -31,6 +35,10 @@ typedef struct bridge_lookup {
   zq_doq_query *dq; /* NULL once the query is gone */
   zq_dns_query q;   /* owned */
   char name[ZQ_ZNS_NAME_MAX + 1];
+  zquic_grpc_stream *call; /* until on_reply */
+  bool replied;            /* on_reply has run */
+  bool cancel_posted;      /* cancel_post is queued: it frees the lookup */
+  zq_loop_call cancel_post;
 } bridge_lookup;
 
 struct zq_zns_bridge {
@@ -85,6 +93,14 @@ static void maybe_free_self(zq_zns_bridge *b) {
   if (!b->closing || !zq_list_empty(&b->running)) return;
   free(b->network);
   free(b);
+}
+
+/* The lookup is over: forget it (and the object, when it was waiting for the last one). */
+static void release(bridge_lookup *l) {
+  zq_zns_bridge *b = l->b;
+  zq_list_remove(&b->running, &l->node);
+  lookup_free(l);
+  maybe_free_self(b);
 }
 
 /* ---- answers -------------------------------------------------------------------------------- */
@@ -169,11 +185,11 @@ static ldns_pkt *answer_from_call(zq_zns_bridge *b, bridge_lookup *l,
 static void on_reply(zquic_grpc_response *resp, void *user) {
   bridge_lookup *l = user;
   zq_zns_bridge *b = l->b;
-  zq_list_remove(&b->running, &l->node);
+  l->call = NULL;
+  l->replied = true;
   if (b->closing || !l->dq) { /* nobody waits for the answer any more */
     zquic_grpc_response_free(resp);
-    lookup_free(l);
-    maybe_free_self(b);
+    if (!l->cancel_posted) release(l); /* else the queued cancel does */
     return;
   }
   ldns_pkt *answer = answer_from_call(b, l, resp);
@@ -184,14 +200,26 @@ static void on_reply(zquic_grpc_response *resp, void *user) {
   zq_dns_query q = l->q;
   memset(&l->q, 0, sizeof(l->q));
   b->done(b->user, l->dq, &q, answer); /* takes q and answer */
-  lookup_free(l);
+  release(l);
 }
 
 /* ---- the resolver's side -------------------------------------------------------------------- */
 
+/* Queued by lookup_cancel: end the call (on_reply runs inside and throws the answer away). */
+static int cancel_on_loop(void *arg) {
+  bridge_lookup *l = arg;
+  if (!l->replied && l->call) zq_grpc_call_cancel_now(l->call);
+  release(l);
+  return 0;
+}
+
 static void lookup_cancel(zq_resolver_pending *p) {
   bridge_lookup *l = (bridge_lookup *)(void *)p;
-  l->dq = NULL; /* on_reply throws the result away; the call ends by its deadline at the latest */
+  l->dq = NULL; /* from now on on_reply throws the result away */
+  if (l->cancel_posted || l->replied) return;
+  l->cancel_post = (zq_loop_call){.fn = cancel_on_loop, .arg = l};
+  /* A context shutting down refuses: the call then ends by its deadline at the latest. */
+  if (zq_ctx_post(l->b->ctx, &l->cancel_post) == 0) l->cancel_posted = true;
 }
 
 /* Start the call for l; 0, or an error with the reason in zquic_last_error(). */
@@ -207,7 +235,8 @@ static int call_service(zq_zns_bridge *b, bridge_lookup *l) {
     zquic_grpc_call_options_init(&o);
     o.timeout_ms = (int)b->timeout_ms;
     o.max_receive_message = ZQ_GC_MAX_MESSAGE;
-    rc = zquic_grpc_channel_call_async(b->ch, ZQ_GC_METHOD, req, req_len, &o, on_reply, l);
+    rc = zq_grpc_channel_call_async_ex(b->ch, ZQ_GC_METHOD, req, req_len, &o, on_reply, l,
+                                       &l->call);
   }
   free(req);
   return rc;

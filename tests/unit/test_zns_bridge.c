@@ -12,7 +12,7 @@
  * service's call count does not grow); registry names never asked; tampered signature, wrong
  * owner, unsigned, another domain, garbage, NOT_FOUND, empty records; a slow service answered
  * SERVFAIL within the timeout while other queries go on; a dead service; a client that gives up
- * (stream reset) while the call runs. The parser itself: test_zns_bridge_pb.c.
+ * (stream reset) while the call runs, whose call the service then sees cancelled. The parser itself: test_zns_bridge_pb.c.
  */
 #include "test_helpers.h"
 
@@ -32,7 +32,7 @@ static zquic_connection *conn;
 static atomic_int calls;
 static char last_domain[256], last_type[16], last_network[32];
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
-static zquic_grpc_server_call *held[8];
+static zquic_grpc_server_call *held[8], *held_slow2;
 static size_t n_held;
 
 static const uint8_t owner_seed[32] = {0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
@@ -146,6 +146,7 @@ static void resolve_domain(zquic_grpc_server_call *call, const uint8_t *req, siz
   else if (!strcmp(d, "garbage.zns")) zquic_grpc_server_call_reply(call, "\x0a\xff\xff\xff", 4);
   else if (!strncmp(d, "slow", 4)) {
     pthread_mutex_lock(&held_lock); /* never answered: finished at teardown */
+    if (!strcmp(d, "slow2.zns")) held_slow2 = call;
     if (n_held < 8) held[n_held++] = call;
     else zquic_grpc_server_call_finish(call, ZQUIC_GRPC_INTERNAL, NULL, NULL, 0);
     pthread_mutex_unlock(&held_lock);
@@ -360,7 +361,14 @@ static void test_client_gives_up(void **state) {
   ASSERT_OK(zquic_dns_query_async(conn, "slow2.zns", ZQUIC_DNS_A, &o, on_answer, &p));
   while (!atomic_load(&p.done)) usleep(10000);
   assert_int_equal(p.result, ZQUIC_ERR_TIMEOUT);
-  usleep((TIMEOUT_MS + 300) * 1000); /* the call's deadline passes: its reply is thrown away */
+  /* The resolver cancels its call at once: the service sees it long before the deadline. */
+  pthread_mutex_lock(&held_lock);
+  zquic_grpc_server_call *sc = held_slow2;
+  pthread_mutex_unlock(&held_lock);
+  assert_non_null(sc);
+  for (int i = 0; i < 30 && !zquic_grpc_server_call_cancelled(sc); i++) usleep(10000);
+  assert_int_equal(zquic_grpc_server_call_cancelled(sc), 1);
+  usleep((TIMEOUT_MS + 300) * 1000); /* past the deadline: nothing more comes of it */
   zquic_dns_stats st = {.struct_size = sizeof(st)};
   ASSERT_OK(zquic_dns_server_stats(dns, &st));
   assert_int_equal(st.cancelled - before.cancelled, 1);
