@@ -125,9 +125,27 @@ static bool is_zns_name(const char *name) {
 
 static uint64_t now_ms(void) { return zq_now_ns() / 1000000; }
 
+/* Link 3 for a .zns/.ghost name: the registry's entry, else the GhostChain service when one is
+ * configured (answered later: NULL with *deferred), else NXDOMAIN. Takes `answer`. */
+static ldns_pkt *zns_link(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer,
+                          bool *deferred) {
+  const zq_zns_entry *e = r->zns ? zq_zns_lookup(r->zns, q->qname_text, (uint64_t)time(NULL))
+                                 : NULL;
+  if (e || !r->zns_bridge) {
+    zq_resolver_zns_answer(e, q, answer);
+    r->stats.zns_answers++;
+    return answer;
+  }
+  ldns_pkt_free(answer);
+  ldns_pkt *now = NULL;
+  int rc = zq_zns_bridge_start(r->zns_bridge, dq, q, &now);
+  *deferred = rc == 0 && !now;
+  return rc == 0 ? now : zq_dns_answer_servfail(q);
+}
+
 /* The chain for a well-formed QUERY: returns the answer to send (caller frees), or NULL with
- * *deferred set when ENS promised a later answer (q's contents moved into the lookup), or with
- * *forward set when the upstreams must be asked. */
+ * *deferred set when ENS or the GhostChain service promised a later answer (q's contents moved
+ * into the lookup), or with *forward set when the upstreams must be asked. */
 static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool *deferred,
                          bool *forward) {
   ldns_pkt *answer = NULL;
@@ -148,20 +166,8 @@ static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool
       return zq_dns_answer_servfail(q);
     }
   }
-  if ((r->zns || r->zns_bridge) && is_zns_name(q->qname_text)) {
-    const zq_zns_entry *e = r->zns ? zq_zns_lookup(r->zns, q->qname_text, (uint64_t)time(NULL))
-                                   : NULL;
-    if (e || !r->zns_bridge) { /* the registry's, or NXDOMAIN when nobody else may know it */
-      zq_resolver_zns_answer(e, q, answer);
-      r->stats.zns_answers++;
-      return answer;
-    }
-    ldns_pkt_free(answer); /* the GhostChain service is asked (zns_bridge.c) */
-    ldns_pkt *now = NULL;
-    int rc = zq_zns_bridge_start(r->zns_bridge, dq, q, &now);
-    *deferred = rc == 0 && !now;
-    return rc == 0 ? now : zq_dns_answer_servfail(q);
-  }
+  if ((r->zns || r->zns_bridge) && is_zns_name(q->qname_text))
+    return zns_link(r, dq, q, answer, deferred);
   if (r->ens) { /* .eth names; anything else goes on down the chain */
     ldns_pkt *now = NULL;
     int rc = zq_ens_start(r->ens, dq, q, &now);
