@@ -1143,8 +1143,10 @@ typedef struct zquic_dns_config {
    * (else SERVFAIL with an Extended DNS Error); NOT_FOUND and empty answers are NXDOMAIN. */
   const char *zns_ghostbridge;   /* "host:port" of the service; NULL (default) = none: without a
                                     registry such names go on down the chain */
-  const char *zns_ghostbridge_ca_file; /* its trust anchors (PEM); NULL = the system's store.
-                                          The certificate is always verified */
+  const char *zns_ghostbridge_ca_file; /* its trust anchors (PEM); NULL = the context's
+                                          ca_file, else the system's store. The certificate
+                                          and host name are verified (as every connection of
+                                          the context: off only with its DANGEROUS flag) */
   const char *zns_network;       /* DomainQuery.network; NULL = "mainnet" */
   uint32_t zns_ghostbridge_timeout_ms; /* SERVFAIL (EDE 22) when no answer within this; 0 = 3000 */
 } zquic_dns_config;

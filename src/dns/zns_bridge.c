@@ -67,7 +67,7 @@ int zq_zns_bridge_new(zquic_context *ctx, const zq_zns_bridge_config *cfg,
   }
   zquic_connect_options o;
   zquic_connect_options_init(&o);
-  o.ca_file = cfg->ca_file; /* verification stays on; NULL = the system's trust store */
+  o.ca_file = cfg->ca_file; /* verification stays on; NULL = the context's CAs or the system's */
   int rc = zquic_grpc_channel_create(ctx, cfg->target, &o, &b->ch);
   if (rc) {
     free(b->network);

@@ -88,7 +88,7 @@ typedef struct zq_zns_bridge zq_zns_bridge;
 
 typedef struct zq_zns_bridge_config {
   const char *target;   /* "host:port" of the GhostChain service */
-  const char *ca_file;  /* trust anchors; NULL = the system's */
+  const char *ca_file;  /* trust anchors; NULL = the context's, else the system's */
   const char *network;  /* DomainQuery.network; NULL = "mainnet" */
   uint32_t timeout_ms;  /* each lookup; 0 = ZQ_ZNS_BRIDGE_DEFAULT_TIMEOUT_MS */
 } zq_zns_bridge_config;
