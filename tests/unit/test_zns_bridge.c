@@ -340,14 +340,15 @@ static void test_slow_service_bounded(void **state) {
   assert_int_equal(r->rcode, ZQUIC_DNS_NOERROR);
   assert_int_equal(r->n_records, 0); /* NODATA: carol has no AAAA */
   zquic_dns_response_free(r);
-  assert_true(ms_since(&t0) < TIMEOUT_MS / 2);
+  /* answered while the slow one still waits: the loop was not held up by it */
+  assert_true(ms_since(&t0) < TIMEOUT_MS - 100);
   assert_int_equal(atomic_load(&slow.done), 0);
   while (!atomic_load(&slow.done) && ms_since(&t0) < 5000) usleep(10000);
   uint64_t took = ms_since(&t0);
   assert_int_equal(slow.result, ZQUIC_OK);
   assert_int_equal(slow.rcode, ZQUIC_DNS_SERVFAIL);
   assert_int_equal(slow.ede, 22);
-  assert_true(took >= TIMEOUT_MS - 50 && took < TIMEOUT_MS + 700);
+  assert_true(took >= TIMEOUT_MS - 50 && took < TIMEOUT_MS + 1500); /* margin for valgrind */
 }
 
 static void test_client_gives_up(void **state) {
@@ -393,7 +394,7 @@ static void test_dead_service(void **state) {
   assert_int_equal(r->rcode, ZQUIC_DNS_SERVFAIL);
   assert_true(r->ede_code == 22 || r->ede_code == 23);
   zquic_dns_response_free(r);
-  assert_true(ms_since(&t0) < 600 + 700);
+  assert_true(ms_since(&t0) < 600 + 1500);
   zquic_dns_stats st = {.struct_size = sizeof(st)};
   ASSERT_OK(zquic_dns_server_stats(d, &st));
   assert_int_equal(st.zns_bridge_lookups, 1);
