@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 fuzzdir=$(cd "$build" && pwd)/fuzz
 targets=(fuzz_server_datagram fuzz_h3_request fuzz_addr fuzz_url fuzz_secp256k1_der fuzz_public_key
          fuzz_hex fuzz_blake3_stream fuzz_config fuzz_grpc_wire fuzz_zns_registry fuzz_dns_query
-         fuzz_ens_response fuzz_proxy_config fuzz_h1_response fuzz_proxy_metrics)
+         fuzz_ens_response fuzz_proxy_config fuzz_h1_response fuzz_proxy_metrics
+         fuzz_zns_bridge_response)
 
 # Leaks are failures; the loop thread frees asynchronously, so only check at exit, not per input.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -1101,7 +1101,8 @@ ZQUIC_API int zquic_dns_client_query_async(zquic_dns_client *client, const char 
 
 /* A DoQ resolver. Each query goes down a chain and the first link that knows answers: the cache,
  * the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost names, signed
- * entries: docs/ZNS.md), ENS for .eth names when an Ethereum endpoint is configured (answered
+ * entries: docs/ZNS.md; names it does not hold from a GhostChain service over GhostBridge when
+ * zns_ghostbridge is set), ENS for .eth names when an Ethereum endpoint is configured (answered
  * asynchronously, SERVFAIL within eth_timeout_ms when the endpoint fails: docs/ENS.md), then the
  * configured upstream resolvers (plain DNS: UDP, TCP when the answer is truncated; or DNS over
  * QUIC; their answers are cached). Without upstreams anything else is REFUSED (Extended DNS Error 20). Nothing
@@ -1140,6 +1141,19 @@ typedef struct zquic_dns_config {
                                     0 = 3000 */
   /* --- DNS-over-QUIC upstreams --- */
   const char *upstream_ca_file;  /* PEM trust anchors for doq:// upstreams; NULL = the system's */
+  /* --- ZNS through GhostBridge (docs/ZNS.md) --- */
+  /* .zns/.ghost names the registry file does not hold are asked of a GhostChain service:
+   * ghost.chain.v1.GhostChainService/ResolveDomain over gRPC over HTTP/3. Its answers are
+   * served only when the owner's Ed25519 signature over the registry's signed message holds
+   * (else SERVFAIL with an Extended DNS Error); NOT_FOUND and empty answers are NXDOMAIN. */
+  const char *zns_ghostbridge;   /* "host:port" of the service; NULL (default) = none: without a
+                                    registry such names go on down the chain */
+  const char *zns_ghostbridge_ca_file; /* its trust anchors (PEM); NULL = the context's
+                                          ca_file, else the system's store. The certificate
+                                          and host name are verified (as every connection of
+                                          the context: off only with its DANGEROUS flag) */
+  const char *zns_network;       /* DomainQuery.network; NULL = "mainnet" */
+  uint32_t zns_ghostbridge_timeout_ms; /* SERVFAIL (EDE 22) when no answer within this; 0 = 3000 */
 } zquic_dns_config;
 
 ZQUIC_API void zquic_dns_config_init(zquic_dns_config *cfg);
@@ -1164,6 +1178,12 @@ typedef struct zquic_dns_stats {
   /* --- ENS --- */
   uint64_t ens_lookups;  /* .eth queries that went to the Ethereum endpoint (cache misses) */
   uint64_t ens_failures; /* of those, answered SERVFAIL (endpoint down, slow or lying) */
+  /* --- ZNS through GhostBridge --- */
+  uint64_t zns_bridge_lookups;  /* queries that went to the GhostChain service (cache misses) */
+  uint64_t zns_bridge_answers;  /* of those, answered from it (records, NXDOMAIN) */
+  uint64_t zns_bridge_failures; /* of those, answered SERVFAIL (down, slow, refused answers) */
+  uint64_t zns_bridge_rejected; /* of the failures, answers refused: bad or missing signature,
+                                   another domain, undecodable or invalid data */
 } zquic_dns_stats;
 
 ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out);

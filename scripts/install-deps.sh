@@ -19,6 +19,7 @@ PACKAGES=(
   libgnutls28-dev gnutls-bin nettle-dev libuv1-dev libsodium-dev libsecp256k1-dev
   libldns-dev libjansson-dev libconfig-dev libcurl4-gnutls-dev libhttp-parser-dev zlib1g-dev
   libprotobuf-c-dev protobuf-c-compiler
+  protobuf-compiler # protoc: an independent encoder/decoder for the GhostChain messages (tests)
   libcmocka-dev valgrind clang clang-tidy libclang-rt-14-dev time
   golang-go golang-github-lucas-clemente-quic-go-dev golang-github-miekg-dns-dev
   xxd openssl python3 iproute2

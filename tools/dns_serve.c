@@ -22,10 +22,13 @@ static void usage(FILE *out) {
           "                       [--upstream ADDR[:PORT] | doq://ADDR[:PORT][#NAME]]...\n"
           "                       [--upstream-timeout MS] [--upstream-ca FILE]\n"
           "                       [--eth-rpc URL [--ens-registry ADDR] [--eth-timeout MS]]\n"
+          "                       [--zns-ghostbridge HOST:PORT [--zns-ghostbridge-ca FILE]\n"
+          "                        [--zns-network NAME] [--zns-ghostbridge-timeout MS]]\n"
           "\n"
           "Serve DNS over QUIC (RFC 9250, ALPN doq). Queries are answered from the cache,\n"
           "the local zones (RFC 1035 master files), the ZNS registry (.zns and .ghost\n"
-          "names, signed entries: docs/ZNS.md), ENS for .eth names when --eth-rpc is given\n"
+          "names, signed entries: docs/ZNS.md; names it lacks from a GhostChain service\n"
+          "when --zns-ghostbridge is given), ENS for .eth names when --eth-rpc is given\n"
           "(docs/ENS.md); anything else goes to the --upstream resolvers when there are\n"
           "some, and is REFUSED when there are none: by default no query leaves the\n"
           "machine. SIGHUP re-reads the zones and the registry (a file that does not load\n"
@@ -41,6 +44,15 @@ static void usage(FILE *out) {
           "  --ens-registry ADDR the ENS registry contract (default: mainnet's\n"
           "                      0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e)\n"
           "  --eth-timeout MS    answer a .eth query (SERVFAIL at worst) within MS (3000)\n"
+          "  --zns-ghostbridge HOST:PORT  ask this GhostChain service (GhostBridge, gRPC over\n"
+          "                      HTTP/3: ResolveDomain) for .zns/.ghost names the registry\n"
+          "                      does not hold; its answers are served only when the\n"
+          "                      owner's signature holds (docs/ZNS.md); none by default\n"
+          "  --zns-ghostbridge-ca FILE  trust anchors (PEM) for its certificate (default:\n"
+          "                      the system's); the certificate is always verified\n"
+          "  --zns-network NAME  the network asked for (DomainQuery.network; mainnet)\n"
+          "  --zns-ghostbridge-timeout MS  answer such a query (SERVFAIL at worst) within\n"
+          "                      MS (3000)\n"
           "  --port-file FILE    write the bound port to FILE (useful with port 0)\n"
           "  --0rtt              answer queries sent in 0-RTT (QUERY only)\n"
           "  --retry             validate client addresses with a Retry first\n"
@@ -76,6 +88,11 @@ static void log_stats(zquic_dns_server *srv) {
              "over TCP", (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
           (unsigned long long)st.forwarded, (unsigned long long)st.upstream_failures,
           (unsigned long long)st.upstream_tcp);
+  if (st.zns_bridge_lookups)
+    cli_log(2, "dns: GhostChain service: %llu lookups, %llu answered, %llu failed (%llu answers "
+               "refused)", (unsigned long long)st.zns_bridge_lookups,
+            (unsigned long long)st.zns_bridge_answers, (unsigned long long)st.zns_bridge_failures,
+            (unsigned long long)st.zns_bridge_rejected);
 }
 
 /* A timeout flag's value: 1..60000 milliseconds. */
@@ -90,6 +107,16 @@ static int parse_ms(const char *flag, const char *text, uint32_t *out) {
   return 0;
 }
 
+/* The dns { } keys of the GhostChain service, where no flag gave them. */
+static void config_zns_bridge(zquic_dns_config *cfg, const node_config *f) {
+  if (!cfg->zns_ghostbridge && f->dns_zns_ghostbridge[0]) cfg->zns_ghostbridge = f->dns_zns_ghostbridge;
+  if (!cfg->zns_ghostbridge_ca_file && f->dns_zns_ghostbridge_ca[0])
+    cfg->zns_ghostbridge_ca_file = f->dns_zns_ghostbridge_ca;
+  if (!cfg->zns_network && f->dns_zns_network[0]) cfg->zns_network = f->dns_zns_network;
+  if (!cfg->zns_ghostbridge_timeout_ms)
+    cfg->zns_ghostbridge_timeout_ms = (uint32_t)f->dns_zns_ghostbridge_timeout_ms;
+}
+
 int cli_dns_serve(int argc, char **argv) {
   static const struct option options[] = {
     {"listen", required_argument, NULL, 'l'},       {"cert", required_argument, NULL, 'c'},
@@ -100,6 +127,10 @@ int cli_dns_serve(int argc, char **argv) {
     {"upstream", required_argument, NULL, 'u'},     {"upstream-timeout", required_argument, NULL, 'U'},
     {"eth-rpc", required_argument, NULL, 'E'},      {"ens-registry", required_argument, NULL, 'G'},
     {"eth-timeout", required_argument, NULL, 'T'},  {"upstream-ca", required_argument, NULL, 'C'},
+    {"zns-ghostbridge", required_argument, NULL, 'B'},
+    {"zns-ghostbridge-ca", required_argument, NULL, 'A'},
+    {"zns-network", required_argument, NULL, 'N'},
+    {"zns-ghostbridge-timeout", required_argument, NULL, 'W'},
     {"config", required_argument, NULL, 'F'},       {"check", no_argument, NULL, 'X'},
     {NULL, 0, NULL, 0}};
   static node_config file; /* static: the config's strings outlive this function's use */
@@ -146,6 +177,13 @@ int cli_dns_serve(int argc, char **argv) {
     case 'T':
       if (parse_ms("--eth-timeout", optarg, &cfg.eth_timeout_ms) != 0) return EXIT_USAGE;
       break;
+    case 'B': cfg.zns_ghostbridge = optarg; break;
+    case 'A': cfg.zns_ghostbridge_ca_file = optarg; break;
+    case 'N': cfg.zns_network = optarg; break;
+    case 'W':
+      if (parse_ms("--zns-ghostbridge-timeout", optarg, &cfg.zns_ghostbridge_timeout_ms) != 0)
+        return EXIT_USAGE;
+      break;
     case 'L':
       if ((cli_log_level = cli_parse_log_level(optarg)) < 0) {
         cli_error("dns serve", "--log-level must be error, warn, info or debug");
@@ -171,6 +209,7 @@ int cli_dns_serve(int argc, char **argv) {
     if (!cfg.eth_rpc_url && file.dns_eth_rpc[0]) cfg.eth_rpc_url = file.dns_eth_rpc;
     if (!cfg.ens_registry && file.dns_ens_registry[0]) cfg.ens_registry = file.dns_ens_registry;
     if (!cfg.upstream_ca_file && file.dns_upstream_ca[0]) cfg.upstream_ca_file = file.dns_upstream_ca;
+    config_zns_bridge(&cfg, &file);
     char *save = NULL;
     for (char *u = n_upstreams ? NULL : strtok_r(file.dns_upstreams, ", ", &save);
          u && n_upstreams < MAX_UPSTREAMS; u = strtok_r(NULL, ", ", &save))
@@ -200,8 +239,9 @@ int cli_dns_serve(int argc, char **argv) {
   int rc = zquic_init(NULL, &ctx);
   if (rc == 0) rc = zquic_dns_serve(ctx, &cfg, &srv);
   if (rc == 0 && check_only) {
-    printf("zquic dns serve: configuration OK (%zu zone file(s)%s, %zu upstream(s)%s)\n", n_zones,
-           cfg.zns_registry ? ", ZNS registry" : "", n_upstreams, cfg.eth_rpc_url ? ", ENS" : "");
+    printf("zquic dns serve: configuration OK (%zu zone file(s)%s, %zu upstream(s)%s%s)\n",
+           n_zones, cfg.zns_registry ? ", ZNS registry" : "", n_upstreams,
+           cfg.eth_rpc_url ? ", ENS" : "", cfg.zns_ghostbridge ? ", ZNS GhostBridge" : "");
     zquic_dns_server_free(srv);
     zquic_destroy(ctx);
     return EXIT_OK;
@@ -222,9 +262,10 @@ int cli_dns_serve(int argc, char **argv) {
     if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0)
       cli_error("dns serve", "cannot write --port-file %s", port_file);
   }
-  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s%s, %zu upstream(s)", cfg.listen,
-          port, n_zones, cfg.zns_registry ? ", ZNS registry" : "", cfg.eth_rpc_url ? ", ENS" : "",
-          n_upstreams);
+  cli_log(2, "dns serve: DoQ on %s (port %d), %zu zone file(s)%s%s%s%s, %zu upstream(s)",
+          cfg.listen, port, n_zones, cfg.zns_registry ? ", ZNS registry" : "",
+          cfg.eth_rpc_url ? ", ENS" : "", cfg.zns_ghostbridge ? ", ZNS via " : "",
+          cfg.zns_ghostbridge ? cfg.zns_ghostbridge : "", n_upstreams);
   log_stats(srv);
   printf("zquic dns serve: DNS over QUIC on port %d\n  try: zquic dns query --ca %s @localhost:%d "
          "NAME\n", port, cfg.cert_file, port);

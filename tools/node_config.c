@@ -50,6 +50,10 @@ static const key_spec keys[] = {
   STR("dns.upstream_ca", dns_upstream_ca),
   STR("dns.eth_rpc", dns_eth_rpc),
   STR("dns.ens_registry", dns_ens_registry),
+  STR("dns.zns_ghostbridge", dns_zns_ghostbridge),
+  STR("dns.zns_ghostbridge_ca", dns_zns_ghostbridge_ca),
+  STR("dns.zns_network", dns_zns_network),
+  INT("dns.zns_ghostbridge_timeout_ms", dns_zns_ghostbridge_timeout_ms, 1, 60000),
   STR("proxy.config", proxy_config),
   INT("grpc.max_message", grpc_max_message, 1, 1073741824),
 };

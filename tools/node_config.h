@@ -30,6 +30,10 @@ typedef struct node_config {
   char dns_upstream_ca[1024];  /* PEM trust anchors for doq:// upstreams; "" = the system's */
   char dns_eth_rpc[1024];      /* Ethereum JSON-RPC URL for .eth names; "" = none */
   char dns_ens_registry[64];   /* "" = mainnet's */
+  char dns_zns_ghostbridge[256];     /* GhostChain service "host:port" for ZNS; "" = none */
+  char dns_zns_ghostbridge_ca[1024]; /* its trust anchors; "" = the system's */
+  char dns_zns_network[64];          /* DomainQuery.network; "" = mainnet */
+  long dns_zns_ghostbridge_timeout_ms; /* 0 = the library's 3000 */
   char proxy_config[1024];     /* node: run Wraith from this file (docs/CONFIG.md); "" = off */
 } node_config;
 

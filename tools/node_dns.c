@@ -132,6 +132,10 @@ int node_dns_start(zquic_context *ctx, const node_config *f, const char *state_d
   cfg.upstream_ca_file = f->dns_upstream_ca[0] ? f->dns_upstream_ca : NULL;
   cfg.eth_rpc_url = f->dns_eth_rpc[0] ? f->dns_eth_rpc : NULL;
   cfg.ens_registry = f->dns_ens_registry[0] ? f->dns_ens_registry : NULL;
+  cfg.zns_ghostbridge = f->dns_zns_ghostbridge[0] ? f->dns_zns_ghostbridge : NULL;
+  cfg.zns_ghostbridge_ca_file = f->dns_zns_ghostbridge_ca[0] ? f->dns_zns_ghostbridge_ca : NULL;
+  cfg.zns_network = f->dns_zns_network[0] ? f->dns_zns_network : NULL;
+  cfg.zns_ghostbridge_timeout_ms = (uint32_t)f->dns_zns_ghostbridge_timeout_ms;
   zones[0] = f->dns_zone[0] ? f->dns_zone : zone;
   cfg.zone_files = zones;
   cfg.n_zone_files = 1;

@@ -89,6 +89,7 @@ static void server_free(zquic_dns_server *srv) {
     zq_ens_free(srv->resolver.ens);
     zq_ctx_leave(srv->ctx, taken);
   }
+  zq_zns_bridge_free(srv->resolver.zns_bridge); /* after the DoQ server too, without the lock */
   free_strings(srv->zone_files, srv->n_zone_files);
   free(srv->zns_path);
   free(srv);
@@ -136,6 +137,12 @@ ZQUIC_API int zquic_dns_serve(zquic_context *ctx, const zquic_dns_config *cfg,
   if (rc == 0 && c.eth_rpc_url) {
     zq_ens_config ec = {c.eth_rpc_url, c.ens_registry, c.eth_timeout_ms};
     rc = zq_ens_new(ctx, &ec, zq_resolver_on_ens_answer, &srv->resolver, &srv->resolver.ens);
+  }
+  if (rc == 0 && c.zns_ghostbridge) {
+    zq_zns_bridge_config bc = {c.zns_ghostbridge, c.zns_ghostbridge_ca_file, c.zns_network,
+                               c.zns_ghostbridge_timeout_ms};
+    rc = zq_zns_bridge_new(ctx, &bc, zq_resolver_on_ens_answer, &srv->resolver,
+                           &srv->resolver.zns_bridge);
   }
   zquic_server_config scfg;
   zquic_server_config_init(&scfg);
@@ -214,6 +221,12 @@ ZQUIC_API int zquic_dns_server_stats(zquic_dns_server *srv, zquic_dns_stats *out
     s.upstream_tcp = fs.tcp_fallbacks;
   }
   zq_ens_stats(srv->resolver.ens, &s.ens_lookups, &s.ens_failures);
+  zq_zns_bridge_stats bs;
+  zq_zns_bridge_stats_get(srv->resolver.zns_bridge, &bs);
+  s.zns_bridge_lookups = bs.lookups;
+  s.zns_bridge_answers = bs.answers;
+  s.zns_bridge_failures = bs.failures;
+  s.zns_bridge_rejected = bs.rejected;
   zq_ctx_leave(srv->ctx, taken);
   memcpy(out, &s, out->struct_size);
   return ZQUIC_OK;

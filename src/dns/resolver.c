@@ -3,7 +3,9 @@
  * then the resolution chain, first answer wins:
  *   1. the cache (answers of later links that may be reused),
  *   2. local zones (authoritative, from master files),
- *   3. the ZNS registry for .zns and .ghost names (signed entries, verified at load),
+ *   3. the ZNS registry for .zns and .ghost names (signed entries, verified at load); names it
+ *      does not hold go to a GhostChain service over GhostBridge when one is configured
+ *      (zns_bridge.c): answered later, verified like registry entries,
  *   4. ENS for .eth names when an Ethereum endpoint is configured (ens.c): answered later, from
  *      a thread-pool lookup; the query stays pending meanwhile,
  *   5. the upstream resolvers, when configured (resolver_forward.c): the answer comes later;
@@ -80,10 +82,7 @@ static ldns_rr *zns_soa(const char *name) {
   return ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) == LDNS_STATUS_OK ? rr : NULL;
 }
 
-/* Fill `answer` from the registry: the records of the asked type (a CNAME for any type), plus
- * "zns-owner=HEX" for TXT so clients can see whose key signed the name. */
-static void zns_answer(const zq_zns_registry *reg, const zq_dns_query *q, ldns_pkt *answer) {
-  const zq_zns_entry *e = zq_zns_lookup(reg, q->qname_text, (uint64_t)time(NULL));
+void zq_resolver_zns_answer(const zq_zns_entry *e, const zq_dns_query *q, ldns_pkt *answer) {
   ldns_pkt_set_aa(answer, true);
   ldns_rr *soa = zns_soa(q->qname_text);
   if (!e) {
@@ -126,9 +125,27 @@ static bool is_zns_name(const char *name) {
 
 static uint64_t now_ms(void) { return zq_now_ns() / 1000000; }
 
+/* Link 3 for a .zns/.ghost name: the registry's entry, else the GhostChain service when one is
+ * configured (answered later: NULL with *deferred), else NXDOMAIN. Takes `answer`. */
+static ldns_pkt *zns_link(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, ldns_pkt *answer,
+                          bool *deferred) {
+  const zq_zns_entry *e = r->zns ? zq_zns_lookup(r->zns, q->qname_text, (uint64_t)time(NULL))
+                                 : NULL;
+  if (e || !r->zns_bridge) {
+    zq_resolver_zns_answer(e, q, answer);
+    r->stats.zns_answers++;
+    return answer;
+  }
+  ldns_pkt_free(answer);
+  ldns_pkt *now = NULL;
+  int rc = zq_zns_bridge_start(r->zns_bridge, dq, q, &now);
+  *deferred = rc == 0 && !now;
+  return rc == 0 ? now : zq_dns_answer_servfail(q);
+}
+
 /* The chain for a well-formed QUERY: returns the answer to send (caller frees), or NULL with
- * *deferred set when ENS promised a later answer (q's contents moved into the lookup), or with
- * *forward set when the upstreams must be asked. */
+ * *deferred set when ENS or the GhostChain service promised a later answer (q's contents moved
+ * into the lookup), or with *forward set when the upstreams must be asked. */
 static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool *deferred,
                          bool *forward) {
   ldns_pkt *answer = NULL;
@@ -149,11 +166,8 @@ static ldns_pkt *resolve(zq_resolver *r, zq_doq_query *dq, zq_dns_query *q, bool
       return zq_dns_answer_servfail(q);
     }
   }
-  if (r->zns && is_zns_name(q->qname_text)) {
-    zns_answer(r->zns, q, answer);
-    r->stats.zns_answers++;
-    return answer;
-  }
+  if ((r->zns || r->zns_bridge) && is_zns_name(q->qname_text))
+    return zns_link(r, dq, q, answer, deferred);
   if (r->ens) { /* .eth names; anything else goes on down the chain */
     ldns_pkt *now = NULL;
     int rc = zq_ens_start(r->ens, dq, q, &now);

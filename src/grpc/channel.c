@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../core/keeper.h"
+#include "grpc_async.h"
 #include "grpc_internal.h"
 
 struct zquic_grpc_channel {
@@ -61,11 +62,18 @@ ZQUIC_API int zquic_grpc_channel_call_async(zquic_grpc_channel *ch, const char *
                                             const void *request, size_t len,
                                             const zquic_grpc_call_options *opts,
                                             zquic_grpc_callback done, void *user) {
+  return zq_grpc_channel_call_async_ex(ch, method, request, len, opts, done, user, NULL);
+}
+
+int zq_grpc_channel_call_async_ex(zquic_grpc_channel *ch, const char *method, const void *request,
+                                  size_t len, const zquic_grpc_call_options *opts,
+                                  zquic_grpc_callback done, void *user, zquic_grpc_stream **out) {
+  if (out) *out = NULL;
   if (!ch) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL channel");
   zquic_connection *conn = NULL;
   int rc = get_conn(ch, &conn);
   if (rc || !conn) return rc ? rc : ZQUIC_ERR_INTERNAL;
-  rc = zquic_grpc_call_async(conn, method, request, len, opts, done, user);
+  rc = zq_grpc_call_async_start(conn, method, request, len, opts, done, user, out);
   put_conn(conn);
   return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grpc_async.h"
 #include "grpc_internal.h"
 
 ZQUIC_API void zquic_grpc_call_options_init(zquic_grpc_call_options *opts) {
@@ -154,6 +155,13 @@ ZQUIC_API int zquic_grpc_call_async(zquic_connection *conn, const char *method,
                                     const void *request, size_t len,
                                     const zquic_grpc_call_options *opts, zquic_grpc_callback done,
                                     void *user) {
+  return zq_grpc_call_async_start(conn, method, request, len, opts, done, user, NULL);
+}
+
+int zq_grpc_call_async_start(zquic_connection *conn, const char *method, const void *request,
+                             size_t len, const zquic_grpc_call_options *opts,
+                             zquic_grpc_callback done, void *user, zquic_grpc_stream **out) {
+  if (out) *out = NULL;
   int rc = check_conn(conn);
   if (rc) return rc;
   if (!done || (!request && len)) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
@@ -170,11 +178,17 @@ ZQUIC_API int zquic_grpc_call_async(zquic_connection *conn, const char *method,
     if (rc) {
       call->refs = 1;
       zq_grpc_call_release(call);
+    } else if (out) {
+      *out = call; /* the owner's reference lasts until `done` has run */
     }
   }
   if (rc == 0) zq_error_clear();
   zq_ctx_leave(ctx, taken);
   return rc;
+}
+
+void zq_grpc_call_cancel_now(zquic_grpc_stream *call) {
+  zq_grpc_call_complete(call, ZQ_GRPC_CANCELLED, "cancelled by the client");
 }
 
 /* ---- streaming calls ------------------------------------------------------------------------ */

@@ -590,6 +590,11 @@ pub struct zquic_dns_config {
     pub ens_registry: *const c_char,
     pub eth_timeout_ms: u32,
     pub upstream_ca_file: *const c_char,
+    // ZNS through GhostBridge (docs/ZNS.md)
+    pub zns_ghostbridge: *const c_char,
+    pub zns_ghostbridge_ca_file: *const c_char,
+    pub zns_network: *const c_char,
+    pub zns_ghostbridge_timeout_ms: u32,
 }
 
 /// DoQ resolver counters (`zquic_dns_server_stats`).
@@ -616,6 +621,10 @@ pub struct zquic_dns_stats {
     pub upstream_tcp: u64,
     pub ens_lookups: u64,
     pub ens_failures: u64,
+    pub zns_bridge_lookups: u64,
+    pub zns_bridge_answers: u64,
+    pub zns_bridge_failures: u64,
+    pub zns_bridge_rejected: u64,
 }
 
 /// Wraith proxy settings (`zquic_proxy_config_init`).

@@ -151,11 +151,13 @@ fn layouts_and_constants_match_the_header() {
         zquic_dns_query_options { struct_size, timeout_ms, dnssec_ok, padding }
         zquic_dns_config { struct_size, listen, cert_file, key_file, zone_files, n_zone_files,
             zns_registry, cache_max_bytes, enable_0rtt, retry, no_fin_timeout_ms, upstreams,
-            n_upstreams, upstream_timeout_ms, eth_rpc_url, ens_registry, eth_timeout_ms }
+            n_upstreams, upstream_timeout_ms, eth_rpc_url, ens_registry, eth_timeout_ms,
+            zns_ghostbridge, zns_ghostbridge_ca_file, zns_network, zns_ghostbridge_timeout_ms }
         zquic_dns_stats { struct_size, queries, answers, cache_hits, cache_misses, zone_answers,
             zns_answers, nxdomain, refused, servfail, formerr, protocol_errors, cancelled,
             zns_entries, zns_rejected, forwarded, upstream_failures, upstream_tcp, ens_lookups,
-            ens_failures }
+            ens_failures, zns_bridge_lookups, zns_bridge_answers, zns_bridge_failures,
+            zns_bridge_rejected }
         zquic_proxy_config { struct_size, config_file, listen, cert_file, key_file,
             backend_address, lb_mode, health_check_interval_s, timeout_ms, metrics_listen,
             access_log, backend_protocol, backend_ca_file }
