@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -183,8 +184,11 @@ static void test_doq_failover_and_verification(void **state) {
   }
 }
 
-static int cancel_on_loop(void *arg) {
-  zq_dns_forward_cancel(arg);
+/* Start a forward and cancel it in the same loop turn: no answer can come in between. */
+static int start_and_cancel_on_loop(void *arg) {
+  start_args *a = arg;
+  start_on_loop(a);
+  if (a->rc == 0) zq_dns_forward_cancel(a->f);
   return 0;
 }
 
@@ -193,16 +197,35 @@ static void test_doq_cancel_and_free_in_flight(void **state) {
   char up[96];
   snprintf(up, sizeof(up), "doq://%s#localhost", up_addr);
   zq_dns_forwarder *fw = forwarder(up, NULL, 3000, cert_path("ca.pem"));
-  result cancelled = {0}, dropped = {0};
-  zq_dns_forward *f = start(fw, "www.fwd.test.", 1, &cancelled);
+  result cancelled = {0}, later = {0};
+  start_args a = {fw, "www.fwd.test.", 1, &cancelled, NULL, 0};
   bool taken = zq_ctx_enter(ctx);
-  zq_ctx_call(ctx, cancel_on_loop, f);
+  zq_ctx_call(ctx, start_and_cancel_on_loop, &a);
   zq_ctx_leave(ctx, taken);
-  start(fw, "www.fwd.test.", 2, &dropped);
-  zq_dns_forwarder_free(fw); /* the exchange still in flight ends without its callback */
-  usleep(300 * 1000);
+  assert_int_equal(a.rc, ZQUIC_OK);
+  /* The cancelled exchange still runs to its end upstream; a forward after it works. */
+  start(fw, "www.fwd.test.", 2, &later);
+  assert_true(wait_done(&later, 5000));
+  check_answer(&later, 2);
+  zq_dns_forwarder_free(fw);
   assert_false(cancelled.done);
+
+  /* An upstream that never answers (a silent socket): the exchange is surely in flight when the
+   * forwarder is freed, and its callback never reaches the forward. */
+  int silent = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(silent, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  socklen_t sl = sizeof(sa);
+  getsockname(silent, (struct sockaddr *)&sa, &sl);
+  snprintf(up, sizeof(up), "doq://127.0.0.1:%u#localhost", ntohs(sa.sin_port));
+  fw = forwarder(up, NULL, 3000, cert_path("ca.pem"));
+  result dropped = {0};
+  start(fw, "www.fwd.test.", 3, &dropped);
+  usleep(50 * 1000);
+  zq_dns_forwarder_free(fw);
+  usleep(300 * 1000);
   assert_false(dropped.done);
+  close(silent);
 }
 
 /* A DoQ server whose upstream is a DoQ server, through the public API only. */
