@@ -7,19 +7,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitizer.h"
 #include "zquic.h"
 
-void zq_buf_init(zq_buf *b) {
-  b->head = b->tail = b->spare = NULL;
-  b->len = 0;
+void zq_buf_cache_init(zq_buf_cache *cache, size_t limit) {
+  cache->small = cache->large = NULL;
+  cache->cached_bytes = 0;
+  cache->limit = ZQ_UNDER_ASAN ? 0 : limit;
 }
 
-/* A chunk of at least `cap` bytes, the spare one when it fits. */
+void zq_buf_cache_trim(zq_buf_cache *cache) {
+  zq_buf_chunk **lists[] = {&cache->small, &cache->large};
+  for (size_t i = 0; i < 2; i++) {
+    while (*lists[i]) {
+      zq_buf_chunk *c = *lists[i];
+      *lists[i] = c->next;
+      free(c);
+    }
+  }
+  cache->cached_bytes = 0;
+}
+
+static zq_buf_chunk **cache_list(zq_buf_cache *cache, size_t cap) {
+  if (cap == ZQ_BUF_CHUNK) return &cache->small;
+  if (cap == ZQ_BUF_CHUNK_LARGE) return &cache->large;
+  return NULL;
+}
+
+void zq_buf_init(zq_buf *b) { zq_buf_init_cached(b, NULL); }
+
+void zq_buf_init_cached(zq_buf *b, zq_buf_cache *cache) {
+  b->head = b->tail = b->spare = NULL;
+  b->len = 0;
+  b->cache = cache;
+}
+
+/* A chunk of at least `cap` bytes: the spare one when it fits, else a cached one of that size. */
 static zq_buf_chunk *new_chunk(zq_buf *b, size_t cap) {
-  zq_buf_chunk *c;
+  zq_buf_chunk *c, **list;
   if (b->spare && b->spare->cap >= cap) {
     c = b->spare;
     b->spare = NULL;
+  } else if (b->cache && (list = cache_list(b->cache, cap)) && *list) {
+    c = *list;
+    *list = c->next;
+    b->cache->cached_bytes -= c->cap;
   } else {
     if (!(c = malloc(sizeof(*c) + cap))) return NULL;
     c->cap = cap;
@@ -29,20 +61,31 @@ static zq_buf_chunk *new_chunk(zq_buf *b, size_t cap) {
   return c;
 }
 
+static void release_chunk(zq_buf_cache *cache, zq_buf_chunk *c) {
+  zq_buf_chunk **list = cache ? cache_list(cache, c->cap) : NULL;
+  if (list && cache->cached_bytes + c->cap <= cache->limit) {
+    c->next = *list;
+    *list = c;
+    cache->cached_bytes += c->cap;
+  } else {
+    free(c);
+  }
+}
+
 static void drop_chunk(zq_buf *b, zq_buf_chunk *c) {
   if (!b->spare && c->cap == ZQ_BUF_CHUNK) b->spare = c;
-  else free(c);
+  else release_chunk(b->cache, c);
 }
 
 void zq_buf_clear(zq_buf *b) {
   zq_buf_chunk *c = b->head;
   while (c) {
     zq_buf_chunk *next = c->next;
-    free(c);
+    release_chunk(b->cache, c);
     c = next;
   }
-  free(b->spare);
-  zq_buf_init(b);
+  if (b->spare) release_chunk(b->cache, b->spare);
+  zq_buf_init_cached(b, b->cache);
 }
 
 int zq_buf_append(zq_buf *b, const void *data, size_t len) {

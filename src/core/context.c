@@ -179,6 +179,7 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   gnutls_rnd(GNUTLS_RND_KEY, ctx->reset_secret, sizeof(ctx->reset_secret));
   zq_list_init(&ctx->dirty);
   zq_h3_mem_init(&ctx->h3_mem);
+  zq_buf_cache_init(&ctx->buf_cache, ZQ_BUF_CACHE_BYTES);
   zq_list_init(&ctx->calls);
   zq_list_init(&ctx->servers);
   zq_list_init(&ctx->client_conns);
@@ -265,6 +266,7 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
   while ((n = zq_list_front(&ctx->live)))
     zq_conn_free_abandoned(zq_container_of(n, zquic_connection, live_node));
   zq_h3_mem_trim(&ctx->h3_mem); /* every HTTP/3 session is gone */
+  zq_buf_cache_trim(&ctx->buf_cache); /* and every stream */
   uv_loop_close(&ctx->loop);
   pthread_mutex_destroy(&ctx->lock);
   pthread_cond_destroy(&ctx->changed);

@@ -96,6 +96,9 @@ void zq_h3_mem_init(zq_h3_mem *m);
 /* Give every cached block back to malloc (the context is going). */
 void zq_h3_mem_trim(zq_h3_mem *m);
 
+/* Enough for a bulk receiver's buffer to grow and drain without going back to malloc. */
+#define ZQ_BUF_CACHE_BYTES ((size_t)4 << 20)
+
 struct zquic_context {
   zquic_config config; /* with the strings below owning copies */
   char *cert_file, *key_file, *ca_file, *alpn, *bind_address;
@@ -108,6 +111,7 @@ struct zquic_context {
   pthread_cond_t changed;
   bool stopping;
   zq_h3_mem h3_mem;       /* outlives every session: nghttp3 keeps a pointer to it */
+  zq_buf_cache buf_cache; /* drained stream-buffer chunks (buf.h), ZQ_BUF_CACHE_BYTES at most */
 
   zq_list dirty;          /* connections needing a write / timer re-arm */
   zq_list calls;          /* zq_loop_call queued for the loop thread */

@@ -20,8 +20,8 @@ zquic_stream *zq_stream_new(zquic_connection *conn, int64_t id) {
   s->conn = conn;
   s->id = id;
   s->transport_open = true;
-  zq_buf_init(&s->rx);
-  zq_buf_init(&s->tx);
+  zq_buf_init_cached(&s->rx, &conn->ctx->buf_cache);
+  zq_buf_init_cached(&s->tx, &conn->ctx->buf_cache);
   zq_list_push_back(&conn->streams, &s->conn_node);
   return s;
 }

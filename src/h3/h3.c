@@ -138,8 +138,8 @@ zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_clien
   st->conn = conn;
   st->id = id;
   st->is_client = is_client;
-  zq_buf_init(&st->rx);
-  zq_buf_init(&st->tx);
+  zq_buf_init_cached(&st->rx, &conn->ctx->buf_cache);
+  zq_buf_init_cached(&st->tx, &conn->ctx->buf_cache);
   zq_list_push_back(&conn->h3_streams, &st->node);
   return st;
 }

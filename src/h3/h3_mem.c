@@ -20,16 +20,7 @@
 
 #include "../core/internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ZQ_H3_MEM_CACHE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ZQ_H3_MEM_CACHE 1
-#endif
-#endif
-#ifndef ZQ_H3_MEM_CACHE
-#define ZQ_H3_MEM_CACHE 1
-#endif
+#include "../core/sanitizer.h"
 
 #define CLASS_BYTES 16
 #define CACHE_BYTES ((size_t)256 * 1024)
@@ -76,7 +67,7 @@ static void mem_free(void *ptr, void *user) {
   zq_h3_mem *m = user;
   block_head *b = (block_head *)ptr - 1;
   uint32_t cls = b->h.cls;
-  if (ZQ_H3_MEM_CACHE && cls != LARGE && m->cached_bytes + class_size(cls) <= CACHE_BYTES) {
+  if (!ZQ_UNDER_ASAN && cls != LARGE && m->cached_bytes + class_size(cls) <= CACHE_BYTES) {
     free_block *fb = ptr;
     fb->next = m->free_lists[cls];
     m->free_lists[cls] = fb;

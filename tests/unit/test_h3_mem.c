@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../core/internal.h"
+#include "../core/sanitizer.h"
 
 static void test_reuse_and_calloc(void **state) {
   (void)state;
@@ -24,7 +25,7 @@ static void test_reuse_and_calloc(void **state) {
   assert_non_null(a);
   memset(a, 0xAB, 100);
   mem->free(a, mem->user_data);
-#if !defined(__SANITIZE_ADDRESS__)
+#if !ZQ_UNDER_ASAN
   assert_true(m.cached_bytes > 0);
   uint8_t *b = mem->malloc(97, mem->user_data); /* the same 16-byte class */
   assert_ptr_equal(a, b);
