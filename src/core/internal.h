@@ -307,6 +307,7 @@ struct zquic_connection {
   uint32_t pending_ecn;
   ngtcp2_path_storage pending_path;
   bool close_requested;   /* the user closed: the loop sends CONNECTION_CLOSE */
+  size_t credit_unflushed; /* credit given back off the loop since its last write (conn_io.c) */
   uint64_t close_app_error;
 
   zq_conn_state state;
@@ -367,6 +368,8 @@ void zq_conn_read(zquic_connection *conn, const ngtcp2_path *path, const uint8_t
 /* Ask the loop to write pending data and re-arm the timer. Lock held. */
 void zq_conn_schedule(zquic_connection *conn);
 void zq_conn_flush(zquic_connection *conn); /* loop thread */
+/* `n` bytes of flow-control credit were just given to ngtcp2 (lock held): get them to the peer. */
+void zq_conn_schedule_credit(zquic_connection *conn, size_t n);
 int zq_conn_io_start(zquic_connection *conn); /* loop thread: timer + (client) socket poll */
 void zq_conn_release(zquic_connection *conn); /* drop one ref; frees at 0. Lock held. */
 /* End the transport now (no goodbye packet): free ngtcp2/TLS state, close the libuv handles,

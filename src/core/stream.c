@@ -116,7 +116,7 @@ static void give_back(zquic_stream *s, size_t n) {
   if (!n || !conn->qc) return;
   if (s->transport_open) ngtcp2_conn_extend_max_stream_offset(conn->qc, s->id, n);
   ngtcp2_conn_extend_max_offset(conn->qc, n);
-  zq_conn_schedule(conn);
+  zq_conn_schedule_credit(conn, n);
 }
 
 size_t zq_stream_take(zquic_stream *s, void *out, size_t n) {

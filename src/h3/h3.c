@@ -241,7 +241,7 @@ void zq_h3_credit(zq_h3_stream *st, size_t n) {
    * does: those bytes counted against the connection window. */
   if (!st->closed) ngtcp2_conn_extend_max_stream_offset(conn->qc, st->id, n);
   ngtcp2_conn_extend_max_offset(conn->qc, n);
-  zq_conn_schedule(conn);
+  zq_conn_schedule_credit(conn, n);
 }
 
 static int acked_cb(nghttp3_conn *s, int64_t id, uint64_t datalen, void *cu, void *su) {
