@@ -152,7 +152,7 @@ ZQUIC_API int zquic_create_connection_ex(zquic_context *ctx, const char *address
   zquic_connection *conn = new_client(ctx, params);
   if (!conn) {
     zq_client_params_free(params);
-    pthread_mutex_unlock(&ctx->lock);
+    zq_ctx_unlock(ctx);
     return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   }
   rc = zq_ctx_call(ctx, start_on_loop, conn);
@@ -168,7 +168,7 @@ ZQUIC_API int zquic_create_connection_ex(zquic_context *ctx, const char *address
     rc = zq_error(conn->close_code ? conn->close_code : ZQUIC_ERR_HANDSHAKE, "connect %s: %s",
                   address, conn->close_reason[0] ? conn->close_reason : "handshake failed");
   }
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
   if (rc) {
     char detail[512];
     snprintf(detail, sizeof(detail), "%s", zquic_last_error());
@@ -223,7 +223,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   free(job);
   zq_ctx_flush_dirty(ctx);
   zq_ctx_notify(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 struct async_args {

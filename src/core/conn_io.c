@@ -470,7 +470,7 @@ static void on_timer(uv_poll_t *handle, int status, int events) {
   }
   zq_ctx_flush_dirty(ctx);
   zq_ctx_notify(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 int zq_conn_check_open(zquic_connection *conn) {

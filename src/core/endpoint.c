@@ -308,7 +308,7 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
   }
   zq_ctx_flush_dirty(ctx);
   zq_ctx_notify(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 int zq_endpoint_start(zq_endpoint *ep) {

@@ -110,6 +110,7 @@ struct zquic_context {
   pthread_mutex_t lock;
   pthread_cond_t changed;
   bool stopping;
+  bool notify_pending;    /* zq_ctx_notify since the lock was taken: zq_ctx_unlock broadcasts */
   zq_h3_mem h3_mem;       /* outlives every session: nghttp3 keeps a pointer to it */
   zq_buf_cache buf_cache; /* drained stream-buffer chunks (buf.h), ZQ_BUF_CACHE_BYTES at most */
 
@@ -138,9 +139,13 @@ bool zq_on_loop_thread(zquic_context *ctx);
 /* Take the lock unless on the loop thread (which already holds it). Returns whether taken. */
 bool zq_ctx_enter(zquic_context *ctx);
 void zq_ctx_leave(zquic_context *ctx, bool taken);
+/* Release ctx->lock, then wake the waiters if zq_ctx_notify was called since it was taken. Every
+ * release of the lock goes through here (or zq_ctx_leave, or a zq_ctx_wait, which wakes first). */
+void zq_ctx_unlock(zquic_context *ctx);
 /* Wait on ctx->changed until `deadline_ns` (0 = forever); returns false on timeout. */
 bool zq_ctx_wait(zquic_context *ctx, uint64_t deadline_ns);
 uint64_t zq_deadline_from_timeout(int timeout_ms);
+/* State changed: blocked callers are to re-check (they are woken when the lock is released). */
 void zq_ctx_notify(zquic_context *ctx);
 /* Run fn(arg) on the loop thread and wait for it (directly when already there). Lock held. */
 int zq_ctx_call(zquic_context *ctx, int (*fn)(void *arg), void *arg);

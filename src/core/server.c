@@ -300,7 +300,7 @@ ZQUIC_API int zquic_server_shutdown(zquic_server *srv, int timeout_ms) {
     zquic_server *m = zq_server_member(srv, i);
     pthread_mutex_lock(&m->ctx->lock);
     zq_ctx_call(m->ctx, goaway_on_loop, m);
-    pthread_mutex_unlock(&m->ctx->lock);
+    zq_ctx_unlock(m->ctx);
   }
   uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
   int rc = ZQUIC_OK;
@@ -311,13 +311,13 @@ ZQUIC_API int zquic_server_shutdown(zquic_server *srv, int timeout_ms) {
       if (!zq_ctx_wait(m->ctx, deadline))
         rc = zq_error(ZQUIC_ERR_TIMEOUT, "requests still running after %d ms", timeout_ms);
     }
-    pthread_mutex_unlock(&m->ctx->lock);
+    zq_ctx_unlock(m->ctx);
   }
   for (unsigned i = 0; i < members; i++) {
     zquic_server *m = zq_server_member(srv, i);
     pthread_mutex_lock(&m->ctx->lock);
     zq_ctx_call(m->ctx, close_all_on_loop, m);
-    pthread_mutex_unlock(&m->ctx->lock);
+    zq_ctx_unlock(m->ctx);
   }
   if (rc == 0) zq_error_clear();
   return rc;

@@ -205,7 +205,7 @@ static void on_timer(uv_timer_t *t) {
   }
   if (next) uv_timer_start(&srv->timer, on_timer, (next - now) / 1000000 + 1, 0);
   zq_ctx_flush_dirty(srv->ctx);
-  pthread_mutex_unlock(&srv->ctx->lock);
+  zq_ctx_unlock(srv->ctx);
 }
 
 static void arm_timer(zq_doq_server *srv) {

@@ -158,7 +158,7 @@ static void after_cb(uv_work_t *w, int status) {
   if (e->closing) {
     lookup_free(l);
     maybe_free_self(e);
-    pthread_mutex_unlock(&ctx->lock);
+    zq_ctx_unlock(ctx);
     return;
   }
   if (status != 0) fail_now(l, ZQ_DNS_EDE_OTHER, "ENS lookup did not run");
@@ -166,7 +166,7 @@ static void after_cb(uv_work_t *w, int status) {
   pump(e);
   zq_ctx_flush_dirty(ctx);
   zq_ctx_notify(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 /* Start queued lookups while there is room; those already past their deadline fail at once. */

@@ -101,7 +101,7 @@ static void lock(zq_dns_forwarder *fw) { pthread_mutex_lock(&fw->ctx->lock); }
 
 static void unlock(zq_dns_forwarder *fw) {
   zq_ctx_flush_dirty(fw->ctx); /* answers handed on queue stream data: send it now */
-  pthread_mutex_unlock(&fw->ctx->lock);
+  zq_ctx_unlock(fw->ctx);
 }
 
 /* ---- answers ------------------------------------------------------------------------------- */

@@ -209,7 +209,7 @@ static void on_deadline(uv_timer_t *t) {
   pthread_mutex_lock(&ctx->lock);
   fail(q, ZQUIC_ERR_TIMEOUT, DOQ_REQUEST_CANCELLED, "no DoQ answer within %d ms", q->timeout_ms);
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 static int start_on_loop(void *arg) {
@@ -371,6 +371,6 @@ int zq_dns_wait_end(zq_dns_wait *w, zquic_dns_response **out) {
     zq_error_clear();
   }
   wait_unref(w);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
   return rc;
 }

@@ -299,7 +299,7 @@ static void on_deadline(uv_timer_t *t) {
   zq_grpc_call_complete(call, ZQ_GRPC_DEADLINE_EXCEEDED, "deadline of %d ms exceeded",
                         call->timeout_ms);
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 static int start_on_loop(void *arg) {

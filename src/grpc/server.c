@@ -35,7 +35,7 @@ static void on_deadline(uv_timer_t *t) {
   pthread_mutex_lock(&ctx->lock);
   zq_grpc_server_call_abort(call, ZQ_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 /* Hand the call to the application (it then holds a reference until finish). */

@@ -139,7 +139,7 @@ static void timed_out(uv_timer_t *t) {
   if (x->responded) abort_client(x);
   else reply(x, 504, "the backend did not answer in time", NULL, 0);
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 static int arm_timer(zq_px_exchange *x) {

@@ -28,7 +28,7 @@ static zquic_context *lock(zq_h1_conn *c) {
 
 static void unlock(zquic_context *ctx) {
   zq_ctx_flush_dirty(ctx); /* response bytes handed on queued HTTP/3 data: send it now */
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 static void conn_free_if_closed(zq_h1_conn *c) {

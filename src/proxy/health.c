@@ -122,7 +122,7 @@ static void check_timed_out(uv_timer_t *t) {
   }
   verdict(c, false, "health check timed out");
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 /* The name a check asks for: the SNI when set, else the host part of the address. */
@@ -165,7 +165,7 @@ static void tick(uv_timer_t *t) {
   for (size_t i = 0; i < h->pool->n_backends; i++)
     if (!h->pool->backends[i]->check_running) start_check(h, h->pool->backends[i]);
   zq_ctx_flush_dirty(ctx);
-  pthread_mutex_unlock(&ctx->lock);
+  zq_ctx_unlock(ctx);
 }
 
 void zq_health_start(zq_proxy *px, zq_pool_rt *pool) {

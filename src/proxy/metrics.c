@@ -275,7 +275,7 @@ static void answer(metrics_client *c, zq_metrics_request what) {
   pthread_mutex_lock(&c->m->px->ctx->lock);
   size_t len = 0;
   char *body = zq_metrics_render(c->m->px, &len);
-  pthread_mutex_unlock(&c->m->px->ctx->lock);
+  zq_ctx_unlock(c->m->px->ctx);
   if (!body) respond(c, 500, "Internal Server Error", "out of memory\n", 14);
   else respond(c, 200, "OK", body, len);
   free(body);
