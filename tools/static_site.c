@@ -38,6 +38,7 @@ typedef struct cached_file {
   size_t size;
   const char *type;     /* a static string from content_type() */
   char modified[40];    /* Last-Modified */
+  char length[24];      /* Content-Length, formatted once */
   double read_at_ms;    /* cli_mono_ms() when the file was read */
 } cached_file;
 
@@ -163,9 +164,7 @@ static cached_file *cache_slot(static_site *site, const char *path) {
 }
 
 static void respond_cached(zquic_h3_exchange *ex, const cached_file *f) {
-  char length[32];
-  snprintf(length, sizeof(length), "%zu", f->size);
-  zquic_h3_header h[] = {{"content-type", f->type}, {"content-length", length},
+  zquic_h3_header h[] = {{"content-type", f->type}, {"content-length", f->length},
                          {"last-modified", f->modified}};
   if (zquic_h3_respond_bytes(ex, 200, h, 3, f->data, f->size) == ZQUIC_OK)
     log_request(ex, 200, (long long)f->size);
@@ -209,6 +208,7 @@ static bool cache_and_answer(static_site *site, zquic_h3_exchange *ex, const cha
   f->size = got;
   f->type = content_type(name);
   http_date(st->st_mtime, f->modified, sizeof(f->modified));
+  snprintf(f->length, sizeof(f->length), "%zu", f->size);
   f->read_at_ms = cli_mono_ms();
   respond_cached(ex, f);
   pthread_mutex_unlock(&site->cache_lock);

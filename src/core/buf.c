@@ -11,27 +11,35 @@
 #include "zquic.h"
 
 void zq_buf_cache_init(zq_buf_cache *cache, size_t limit) {
-  cache->small = cache->large = NULL;
+  for (size_t i = 0; i < ZQ_BUF_CACHE_CLASSES; i++) {
+    cache->lists[i] = NULL;
+    cache->class_bytes[i] = 0;
+  }
   cache->cached_bytes = 0;
   cache->limit = ZQ_UNDER_ASAN ? 0 : limit;
 }
 
 void zq_buf_cache_trim(zq_buf_cache *cache) {
-  zq_buf_chunk **lists[] = {&cache->small, &cache->large};
-  for (size_t i = 0; i < 2; i++) {
-    while (*lists[i]) {
-      zq_buf_chunk *c = *lists[i];
-      *lists[i] = c->next;
+  for (size_t i = 0; i < ZQ_BUF_CACHE_CLASSES; i++) {
+    while (cache->lists[i]) {
+      zq_buf_chunk *c = cache->lists[i];
+      cache->lists[i] = c->next;
       free(c);
     }
+    cache->class_bytes[i] = 0;
   }
   cache->cached_bytes = 0;
 }
 
-static zq_buf_chunk **cache_list(zq_buf_cache *cache, size_t cap) {
-  if (cap == ZQ_BUF_CHUNK) return &cache->small;
-  if (cap == ZQ_BUF_CHUNK_LARGE) return &cache->large;
-  return NULL;
+/* The class of a chunk capacity, or -1 for an odd size (never cached). */
+static int cache_class(size_t cap) {
+  switch (cap) {
+  case 2048: return 0;
+  case 4096: return 1;
+  case ZQ_BUF_CHUNK: return 2;
+  case ZQ_BUF_CHUNK_LARGE: return 3;
+  default: return -1;
+  }
 }
 
 void zq_buf_init(zq_buf *b) { zq_buf_init_cached(b, NULL); }
@@ -44,13 +52,15 @@ void zq_buf_init_cached(zq_buf *b, zq_buf_cache *cache) {
 
 /* A chunk of at least `cap` bytes: the spare one when it fits, else a cached one of that size. */
 static zq_buf_chunk *new_chunk(zq_buf *b, size_t cap) {
-  zq_buf_chunk *c, **list;
+  zq_buf_chunk *c;
+  int cls = b->cache ? cache_class(cap) : -1;
   if (b->spare && b->spare->cap >= cap) {
     c = b->spare;
     b->spare = NULL;
-  } else if (b->cache && (list = cache_list(b->cache, cap)) && *list) {
-    c = *list;
-    *list = c->next;
+  } else if (cls >= 0 && b->cache->lists[cls]) {
+    c = b->cache->lists[cls];
+    b->cache->lists[cls] = c->next;
+    b->cache->class_bytes[cls] -= c->cap;
     b->cache->cached_bytes -= c->cap;
   } else {
     if (!(c = malloc(sizeof(*c) + cap))) return NULL;
@@ -62,10 +72,12 @@ static zq_buf_chunk *new_chunk(zq_buf *b, size_t cap) {
 }
 
 static void release_chunk(zq_buf_cache *cache, zq_buf_chunk *c) {
-  zq_buf_chunk **list = cache ? cache_list(cache, c->cap) : NULL;
-  if (list && cache->cached_bytes + c->cap <= cache->limit) {
-    c->next = *list;
-    *list = c;
+  int cls = cache ? cache_class(c->cap) : -1;
+  if (cls >= 0 && cache->cached_bytes + c->cap <= cache->limit &&
+      (cls >= 2 || cache->class_bytes[cls] + c->cap <= ZQ_BUF_CACHE_SMALL_BYTES)) {
+    c->next = cache->lists[cls];
+    cache->lists[cls] = c;
+    cache->class_bytes[cls] += c->cap;
     cache->cached_bytes += c->cap;
   } else {
     free(c);

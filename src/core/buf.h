@@ -20,15 +20,19 @@ typedef struct zq_buf_chunk {
   uint8_t data[];
 } zq_buf_chunk;
 
-/* A context's cache of drained chunks of the two standard sizes (ZQ_BUF_CHUNK and
- * ZQ_BUF_CHUNK_LARGE), shared by the buffers of its streams, which all run under the context's
+/* A context's cache of drained chunks of the standard sizes (a short body's first chunk of 2 or
+ * 4 KiB, ZQ_BUF_CHUNK and ZQ_BUF_CHUNK_LARGE), shared by the buffers of its streams, which all run under the context's
  * lock. Why: a bulk receiver's buffer grows and drains by megabytes; handed back to malloc, those
  * chunks made glibc trim its heap and fault the same pages in again, and a page fault costs
- * several microseconds on a virtual machine (half of `zquic get`'s CPU per GiB went there).
- * Bounded by `limit` bytes; emptied by zq_buf_cache_trim. Off under AddressSanitizer, so that
+ * several microseconds on a virtual machine (half of `zquic get`'s CPU per GiB went there); and
+ * a small response's one chunk took malloc's slow path on every request.
+ * Bounded by `limit` bytes (the small classes by ZQ_BUF_CACHE_SMALL_BYTES each); emptied by zq_buf_cache_trim. Off under AddressSanitizer, so that
  * ASan sees every chunk freed. */
+#define ZQ_BUF_CACHE_CLASSES 4
+#define ZQ_BUF_CACHE_SMALL_BYTES ((size_t)256 << 10)
 typedef struct zq_buf_cache {
-  zq_buf_chunk *small, *large; /* free lists */
+  zq_buf_chunk *lists[ZQ_BUF_CACHE_CLASSES]; /* free lists: 2 KiB, 4 KiB, 16 KiB, 64 KiB */
+  size_t class_bytes[ZQ_BUF_CACHE_CLASSES];
   size_t cached_bytes, limit;
 } zq_buf_cache;
 

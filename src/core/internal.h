@@ -90,11 +90,16 @@ typedef struct zq_loop_call {
 typedef struct zq_h3_mem {
   nghttp3_mem mem; /* what nghttp3 is given; its user_data is this struct */
   void *free_lists[ZQ_H3_MEM_CLASSES];
+  void *free_streams;   /* freed zq_h3_stream structs (~2.8 KB, past malloc's fast bins) */
+  size_t cached_streams;
   size_t cached_bytes;
 } zq_h3_mem;
 void zq_h3_mem_init(zq_h3_mem *m);
 /* Give every cached block back to malloc (the context is going). */
 void zq_h3_mem_trim(zq_h3_mem *m);
+/* The struct of one HTTP/3 stream, `size` bytes (always the same): from the cache or malloc. */
+void *zq_h3_mem_stream_alloc(zq_h3_mem *m, size_t size);
+void zq_h3_mem_stream_free(zq_h3_mem *m, void *stream);
 
 /* Enough for a bulk receiver's buffer to grow and drain without going back to malloc. */
 #define ZQ_BUF_CACHE_BYTES ((size_t)4 << 20)

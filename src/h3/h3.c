@@ -105,11 +105,17 @@ void zq_fields_clear(zq_fields *f) {
 }
 
 const char *zq_fields_get(const zq_fields *f, const char *name) {
-  /* Most names differ in their first byte: reject those without a strcasecmp call. */
-  int first = tolower((unsigned char)name[0]);
-  for (size_t i = 0; i < f->count; i++)
-    if (tolower((unsigned char)f->names[i][0]) == first && strcasecmp(f->names[i], name) == 0)
+  /* Most names differ in their first two bytes (the pseudo-headers all begin with ':', then
+   * differ): reject those without a strcasecmp call. names[i][1] is in bounds: the arena holds
+   * "name\0value\0", so it is the name's terminator at worst (or an empty name's value). */
+  if (!name[0]) return NULL;
+  int first = tolower((unsigned char)name[0]), second = tolower((unsigned char)name[1]);
+  for (size_t i = 0; i < f->count; i++) {
+    const char *n = f->names[i];
+    if (tolower((unsigned char)n[0]) == first && tolower((unsigned char)n[1]) == second &&
+        strcasecmp(n, name) == 0)
       return f->values[i];
+  }
   return NULL;
 }
 
@@ -129,7 +135,7 @@ int zq_fields_to_nv(const zquic_h3_header *src, size_t n, nghttp3_nv *out) {
 /* ---- per-request streams ------------------------------------------------------------------- */
 
 zq_h3_stream *zq_h3_stream_new(zquic_connection *conn, int64_t id, bool is_client) {
-  zq_h3_stream *st = malloc(sizeof(*st));
+  zq_h3_stream *st = zq_h3_mem_stream_alloc(&conn->ctx->h3_mem, sizeof(*st));
   if (!st) return NULL;
   memset(st, 0, offsetof(zq_h3_stream, headers));
   zq_fields_init(&st->headers);
@@ -151,7 +157,7 @@ void zq_h3_stream_free(zq_h3_stream *st) {
   zq_fields_clear(&st->trailers_out);
   zq_buf_clear(&st->rx);
   zq_buf_clear(&st->tx);
-  free(st);
+  zq_h3_mem_stream_free(&st->conn->ctx->h3_mem, st);
 }
 
 void zq_h3_stream_resume(zq_h3_stream *st) {

@@ -1,8 +1,8 @@
 /*
  * test_buf.c — the chunked byte queue behind every stream buffer (src/core/buf.c): bytes come
  * out in order across chunk boundaries and any split of reads, reserve/commit and peek see the
- * same bytes, and the context's chunk cache hands a drained standard chunk out again, keeps
- * no more than its bound, ignores odd-sized chunks, and gives everything back on trim
+ * same bytes, and the context's chunk cache hands a drained standard chunk (2 KiB to 64 KiB) out
+ * again, keeps no more than its bounds, ignores odd-sized chunks, and gives everything back on trim
  * (valgrind, which runs this test too, reports any chunk lost).
  */
 #include <setjmp.h>
@@ -109,8 +109,7 @@ static void test_cache_reuse_and_bound(void **state) {
   assert_int_equal(cache.cached_bytes, 0);
   zq_buf_cache_trim(&cache);
   assert_int_equal(cache.cached_bytes, 0);
-  assert_null(cache.small);
-  assert_null(cache.large);
+  for (size_t i = 0; i < ZQ_BUF_CACHE_CLASSES; i++) assert_null(cache.lists[i]);
   free(big);
 }
 
@@ -133,12 +132,41 @@ static void test_cache_large_class(void **state) {
   assert_int_equal(cache.cached_bytes, 0);
 }
 
+/* A short body's first chunk (2 KiB) is cached too, up to its class's own bound. */
+static void test_cache_small_class(void **state) {
+  (void)state;
+  zq_buf_cache cache;
+  zq_buf_cache_init(&cache, (size_t)4 << 20);
+  enum { N = 200 };
+  zq_buf bufs[N];
+  for (int i = 0; i < N; i++) {
+    zq_buf_init_cached(&bufs[i], &cache);
+    assert_int_equal(zq_buf_append(&bufs[i], "abc", 3), 0);
+    assert_int_equal(bufs[i].head->cap, 2048);
+  }
+  zq_buf_chunk *first = bufs[0].head;
+  zq_buf_clear(&bufs[0]);
+  if (!ZQ_UNDER_ASAN) {
+    zq_buf again;
+    zq_buf_init_cached(&again, &cache);
+    assert_int_equal(zq_buf_append(&again, "xyz", 3), 0);
+    assert_ptr_equal(again.head, first); /* taken back from the cache */
+    assert_memory_equal(again.head->data, "xyz", 3);
+    zq_buf_clear(&again);
+  }
+  for (int i = 1; i < N; i++) zq_buf_clear(&bufs[i]);
+  assert_int_equal(cache.cached_bytes, ZQ_UNDER_ASAN ? 0 : ZQ_BUF_CACHE_SMALL_BYTES);
+  zq_buf_cache_trim(&cache);
+  assert_int_equal(cache.cached_bytes, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_order_across_chunks),
       cmocka_unit_test(test_reserve_commit),
       cmocka_unit_test(test_cache_reuse_and_bound),
       cmocka_unit_test(test_cache_large_class),
+      cmocka_unit_test(test_cache_small_class),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

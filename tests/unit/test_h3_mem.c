@@ -75,11 +75,39 @@ static void test_cache_is_bounded(void **state) {
   free(blocks);
 }
 
+/* Stream structs: a freed one is handed out again, at most 64 are kept, trim frees them. */
+static void test_stream_structs(void **state) {
+  (void)state;
+  zq_h3_mem m;
+  zq_h3_mem_init(&m);
+  void *streams[100];
+  for (int i = 0; i < 100; i++) {
+    streams[i] = zq_h3_mem_stream_alloc(&m, 2800);
+    assert_non_null(streams[i]);
+    memset(streams[i], i, 2800);
+  }
+  void *last = streams[99];
+  for (int i = 0; i < 100; i++) zq_h3_mem_stream_free(&m, streams[i]);
+#if !ZQ_UNDER_ASAN
+  assert_int_equal(m.cached_streams, 64);
+  assert_ptr_equal(zq_h3_mem_stream_alloc(&m, 2800), streams[63]); /* last kept, first out */
+  (void)last;
+  zq_h3_mem_stream_free(&m, streams[63]);
+#else
+  (void)last;
+  assert_int_equal(m.cached_streams, 0);
+#endif
+  zq_h3_mem_trim(&m);
+  assert_int_equal(m.cached_streams, 0);
+  assert_null(m.free_streams);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_reuse_and_calloc),
     cmocka_unit_test(test_realloc_keeps_contents),
     cmocka_unit_test(test_cache_is_bounded),
+    cmocka_unit_test(test_stream_structs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
