@@ -4,6 +4,7 @@
  */
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,8 @@ void zq_buf_cache_trim(zq_buf_cache *cache) {
 /* The class of a chunk capacity, or -1 for an odd size (never cached). */
 static int cache_class(size_t cap) {
   switch (cap) {
-  case 2048: return 0;
-  case 4096: return 1;
+  case ZQ_BUF_CHUNK_FIRST_APPEND: return 0;
+  case ZQ_BUF_CHUNK_FIRST_RESERVE: return 1;
   case ZQ_BUF_CHUNK: return 2;
   case ZQ_BUF_CHUNK_LARGE: return 3;
   default: return -1;
@@ -105,9 +106,9 @@ int zq_buf_append(zq_buf *b, const void *data, size_t len) {
   while (len > 0) {
     zq_buf_chunk *t = b->tail;
     if (!t || t->end == t->cap) {
-      /* A first small append (a short body, one packet) gets a small chunk: most streams never
-       * need more, and 1,000 idle connections should not cost 16 KiB per stream. */
-      size_t cap = len > ZQ_BUF_CHUNK ? len : (!b->head && len <= 2048 && !b->spare) ? 2048 : ZQ_BUF_CHUNK;
+      /* A first small append (a short body, one packet) gets a small chunk (buf.h). */
+      bool first_small = !b->head && !b->spare && len <= ZQ_BUF_CHUNK_FIRST_APPEND;
+      size_t cap = len > ZQ_BUF_CHUNK ? len : first_small ? ZQ_BUF_CHUNK_FIRST_APPEND : ZQ_BUF_CHUNK;
       zq_buf_chunk *c = new_chunk(b, cap);
       if (!c) return ZQUIC_ERR_NO_MEMORY;
       if (t) t->next = c;
@@ -181,9 +182,8 @@ size_t zq_buf_reserve(zq_buf *b, size_t want, uint8_t **ptr) {
   zq_buf_chunk *t = b->tail;
   if (!t || t->cap - t->end < 4096) {
     /* As in append: a small first reservation (a short body) gets a small chunk. */
-    size_t cap = want > ZQ_BUF_CHUNK ? want
-                 : !b->head && !b->spare && want <= 4096 ? 4096
-                                                          : ZQ_BUF_CHUNK;
+    bool first_small = !b->head && !b->spare && want <= ZQ_BUF_CHUNK_FIRST_RESERVE;
+    size_t cap = want > ZQ_BUF_CHUNK ? want : first_small ? ZQ_BUF_CHUNK_FIRST_RESERVE : ZQ_BUF_CHUNK;
     zq_buf_chunk *c = new_chunk(b, cap);
     if (!c) return 0;
     if (t) t->next = c;

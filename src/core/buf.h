@@ -20,14 +20,20 @@ typedef struct zq_buf_chunk {
   uint8_t data[];
 } zq_buf_chunk;
 
-/* A context's cache of drained chunks of the standard sizes (a short body's first chunk of 2 or
- * 4 KiB, ZQ_BUF_CHUNK and ZQ_BUF_CHUNK_LARGE), shared by the buffers of its streams, which all run under the context's
- * lock. Why: a bulk receiver's buffer grows and drains by megabytes; handed back to malloc, those
- * chunks made glibc trim its heap and fault the same pages in again, and a page fault costs
- * several microseconds on a virtual machine (half of `zquic get`'s CPU per GiB went there); and
- * a small response's one chunk took malloc's slow path on every request.
- * Bounded by `limit` bytes (the small classes by ZQ_BUF_CACHE_SMALL_BYTES each); emptied by zq_buf_cache_trim. Off under AddressSanitizer, so that
- * ASan sees every chunk freed. */
+/* The first chunk of an empty buffer is small when the first append or reservation is: most
+ * streams carry one short body, and 1,000 idle connections should not cost 16 KiB a stream. */
+#define ZQ_BUF_CHUNK_FIRST_APPEND 2048
+#define ZQ_BUF_CHUNK_FIRST_RESERVE 4096
+#define ZQ_BUF_CHUNK_LARGE 65536 /* what a body source reserves at a time */
+
+/* A context's cache of drained chunks of the standard sizes above, shared by the buffers of its
+ * streams, which all run under the context's lock. Why: a bulk receiver's buffer grows and
+ * drains by megabytes; handed back to malloc, those chunks made glibc trim its heap and fault the
+ * same pages in again, and a page fault costs several microseconds on a virtual machine (half of
+ * `zquic get`'s CPU per GiB went there); and a small response's one chunk took malloc's slow path
+ * on every request. Bounded by `limit` bytes (the two small sizes by ZQ_BUF_CACHE_SMALL_BYTES
+ * each); emptied by zq_buf_cache_trim. Off under AddressSanitizer, so that ASan sees every chunk
+ * freed. */
 #define ZQ_BUF_CACHE_CLASSES 4
 #define ZQ_BUF_CACHE_SMALL_BYTES ((size_t)256 << 10)
 typedef struct zq_buf_cache {
@@ -35,8 +41,6 @@ typedef struct zq_buf_cache {
   size_t class_bytes[ZQ_BUF_CACHE_CLASSES];
   size_t cached_bytes, limit;
 } zq_buf_cache;
-
-#define ZQ_BUF_CHUNK_LARGE 65536
 
 typedef struct zq_buf {
   zq_buf_chunk *head, *tail;

@@ -60,16 +60,20 @@ void zq_ctx_unlock(zquic_context *ctx) {
   if (wake) pthread_cond_broadcast(&ctx->changed);
 }
 
+/* A thread about to wait wakes the others first: what it changed must not wait for its unlock. */
+static void wake_before_wait(zquic_context *ctx) {
+  if (!ctx->notify_pending) return;
+  ctx->notify_pending = false;
+  pthread_cond_broadcast(&ctx->changed);
+}
+
 uint64_t zq_deadline_from_timeout(int timeout_ms) {
   if (timeout_ms < 0) return 0;
   return zq_now_ns() + (uint64_t)timeout_ms * 1000000ull + 1;
 }
 
 bool zq_ctx_wait(zquic_context *ctx, uint64_t deadline_ns) {
-  if (ctx->notify_pending) { /* what this thread changed must not wait for its next unlock */
-    ctx->notify_pending = false;
-    pthread_cond_broadcast(&ctx->changed);
-  }
+  wake_before_wait(ctx);
   if (deadline_ns == 0) {
     pthread_cond_wait(&ctx->changed, &ctx->lock);
     return true;

@@ -177,7 +177,7 @@ static void reset_stream(zq_h3_stream *st, uint64_t code) {
 static void pull_source(zq_h3_stream *st) {
   /* The source writes straight into the send buffer: no bounce copy on the bulk path. Most
    * bodies are small: the first pull asks for 4 KiB (one small chunk), later ones for 64 KiB. */
-  const size_t step = st->pulled ? (size_t)64 * 1024 : 4096;
+  const size_t step = st->pulled ? ZQ_BUF_CHUNK_LARGE : ZQ_BUF_CHUNK_FIRST_RESERVE;
   while (!st->tx_eof && st->tx.len < ZQ_H3_TX_WINDOW && st->tx.len - st->tx_given < step) {
     uint8_t *dst;
     size_t cap = zq_buf_reserve(&st->tx, step, &dst);

@@ -142,7 +142,7 @@ static void test_cache_small_class(void **state) {
   for (int i = 0; i < N; i++) {
     zq_buf_init_cached(&bufs[i], &cache);
     assert_int_equal(zq_buf_append(&bufs[i], "abc", 3), 0);
-    assert_int_equal(bufs[i].head->cap, 2048);
+    assert_int_equal(bufs[i].head->cap, ZQ_BUF_CHUNK_FIRST_APPEND);
   }
   zq_buf_chunk *first = bufs[0].head;
   zq_buf_clear(&bufs[0]);
