@@ -305,6 +305,20 @@ ZQUIC_API const char *zquic_h3_response_header_get(const zquic_h3_request *req,
  * returned to the server as the caller reads). *nread = 0 with ZQUIC_OK means the body ended. */
 ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t cap, int timeout_ms,
                                      size_t *nread);
+/* Receives response body bytes on the loop thread as they arrive (zquic_h3_response_set_sink).
+ * Return ZQUIC_OK to take them, or another code to cancel the request: the stream is reset
+ * (H3_REQUEST_CANCELLED) and zquic_h3_response_read reports that code. Like the server's
+ * handlers it must not block; `data` is valid only during the call. */
+typedef int (*zquic_h3_body_sink)(void *user, const uint8_t *data, size_t len);
+/* (0.2) Deliver the rest of the response body to `sink` instead of buffering it for
+ * zquic_h3_response_read: no copy out and no hand-off between threads, so a bulk download costs
+ * less CPU. Bytes already buffered go to `sink` first, on the calling thread, before this
+ * returns; later ones on the loop thread. Flow-control credit goes back as `sink` returns. Once
+ * a sink is set, zquic_h3_response_read returns no bytes: it waits for the body's end (*nread = 0
+ * with ZQUIC_OK), the request's failure or its timeout. A NULL `sink` goes back to buffering.
+ * Once this returns, the sink it replaced is never called again. */
+ZQUIC_API int zquic_h3_response_set_sink(zquic_h3_request *req, zquic_h3_body_sink sink,
+                                         void *user);
 /* The `index`th trailer field, available once zquic_h3_response_read reported the end. */
 ZQUIC_API int zquic_h3_response_trailer(const zquic_h3_request *req, size_t index,
                                         const char **name, const char **value);

@@ -1,14 +1,15 @@
 /*
  * cmd_get.c — `zquic get`: fetch one URL over HTTP/3, body to stdout or a file.
  *
- * The body is written as it arrives (zquic_h3_response_read returns flow-control credit as we
- * read, so memory stays flat for any size). A progress bar is drawn on stderr only when stderr
- * is a terminal and the body does not go there too.
+ * The body is written as it arrives, by a body sink on the loop thread (flow-control credit goes
+ * back as each chunk is written, so memory stays flat for any size). A progress bar is drawn on
+ * stderr only when stderr is a terminal and the body does not go there too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -218,31 +219,68 @@ static void print_fields(zquic_h3_request *req, int trailers) {
   }
 }
 
+/* The body goes straight from the loop thread to `out` (zquic_h3_response_set_sink): no copy
+ * out of the library and no wake-up of this thread per chunk. `got` is read here while the
+ * loop adds to it. */
+typedef struct body_sink {
+  FILE *out;
+  _Atomic long long got;
+  int write_errno;
+} body_sink;
+
+static int sink_write(void *user, const uint8_t *data, size_t len) {
+  body_sink *s = user;
+  if (fwrite(data, 1, len, s->out) != len) {
+    s->write_errno = errno;
+    return ZQUIC_ERR_IO;
+  }
+  atomic_fetch_add_explicit(&s->got, (long long)len, memory_order_relaxed);
+  return ZQUIC_OK;
+}
+
+/* Wait for the body's end, drawing progress; the timeout counts time without a new byte. */
+static int wait_body(zquic_h3_request *req, body_sink *sink, get_opts *o, long long total) {
+  double started = now_s(), last_byte = started;
+  long long seen = 0;
+  for (;;) {
+    size_t n = 0;
+    int rc = zquic_h3_response_read(req, NULL, 0, 100, &n);
+    if (rc != ZQUIC_ERR_TIMEOUT) return rc;
+    long long got = atomic_load_explicit(&sink->got, memory_order_relaxed);
+    if (got != seen) {
+      seen = got;
+      last_byte = now_s();
+    } else if ((now_s() - last_byte) * 1000 >= o->timeout_ms) {
+      return rc;
+    }
+    if (o->show_progress) draw_progress(got, total, started, 0);
+  }
+}
+
 /* Read the body into `out`; returns an exit code. */
 static int copy_body(zquic_h3_request *req, FILE *out, get_opts *o, long long total,
                      long long *got) {
-  size_t cap = (size_t)256 * 1024;
-  char *buf = malloc(cap);
-  if (!buf) return EXIT_FAIL;
-  double started = now_s(), last_draw = 0;
-  int rc = ZQUIC_OK;
-  for (;;) {
-    size_t n = 0;
-    rc = zquic_h3_response_read(req, buf, cap, o->timeout_ms, &n);
-    if (rc != ZQUIC_OK || n == 0) break;
-    if (fwrite(buf, 1, n, out) != n) {
-      cli_error("get", "writing the body: %s", strerror(errno));
-      free(buf);
-      return EXIT_FAIL;
-    }
-    *got += (long long)n;
-    if (o->show_progress && now_s() - last_draw > 0.1) {
-      draw_progress(*got, total, started, 0);
-      last_draw = now_s();
-    }
-  }
-  free(buf);
+  /* Chunks arrive a packet at a time: a big stdio buffer turns them into few write calls. Static
+   * because `out` may be stdout, which uses its buffer until exit. */
+  static char out_buffer[256 * 1024];
+  if (!isatty(fileno(out))) setvbuf(out, out_buffer, _IOFBF, sizeof(out_buffer));
+  body_sink sink = {.out = out};
+  double started = now_s();
+  int rc = zquic_h3_response_set_sink(req, sink_write, &sink);
+  if (rc == ZQUIC_OK) rc = wait_body(req, &sink, o, total);
+  /* Detach before returning: once set_sink returns the loop never calls the old sink, so
+   * `sink` can go out of scope and `out` be closed. */
+  zquic_h3_response_set_sink(req, NULL, NULL);
+  *got = atomic_load_explicit(&sink.got, memory_order_relaxed);
   if (o->show_progress) draw_progress(*got, total, started, 1);
+  if (rc == ZQUIC_ERR_IO) {
+    cli_error("get", "writing the body: %s", strerror(sink.write_errno));
+    return EXIT_FAIL;
+  }
+  if (rc == ZQUIC_ERR_TIMEOUT) {
+    cli_error("get", "reading the body: no bytes within %d ms", o->timeout_ms);
+    return EXIT_FAIL;
+  }
   if (rc != ZQUIC_OK) {
     cli_zerror("get", "reading the body", rc);
     return EXIT_FAIL;

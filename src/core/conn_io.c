@@ -468,8 +468,7 @@ static void on_timer(uv_poll_t *handle, int status, int events) {
       zq_conn_flush(conn);
     }
   }
-  zq_ctx_flush_dirty(ctx);
-  zq_ctx_notify(ctx);
+  zq_ctx_flush_dirty(ctx); /* no blanket notify: see on_poll in endpoint.c */
   zq_ctx_unlock(ctx);
 }
 

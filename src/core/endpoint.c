@@ -306,8 +306,10 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       zq_conn_schedule(conn);
     }
   }
+  /* No blanket notify: each change a blocked caller waits for (bytes, acks, headers, close)
+   * notifies where it happens. Waking every waiter after each batch of packets cost a futex
+   * wake and a thread switch per batch on a bulk download. */
   zq_ctx_flush_dirty(ctx);
-  zq_ctx_notify(ctx);
   zq_ctx_unlock(ctx);
 }
 

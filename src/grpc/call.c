@@ -121,6 +121,7 @@ static int on_message(void *user, const uint8_t *msg, size_t len, bool compresse
       memcpy(m->data, msg, len);
       zq_list_push_back(&call->messages, &m->node);
       call->queued_bytes += len;
+      zq_ctx_notify(call->conn->ctx); /* a reader may wait in zquic_grpc_stream_recv */
     }
   }
   free(plain);

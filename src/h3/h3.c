@@ -232,6 +232,16 @@ nghttp3_ssize zq_h3_read_body(nghttp3_conn *session, int64_t id, nghttp3_vec *ve
   return (nghttp3_ssize)cnt;
 }
 
+void zq_h3_sink_deliver(zq_h3_stream *st, const uint8_t *data, size_t len) {
+  if (st->sink_error) return;
+  int rc = st->sink(st->sink_user, data, len);
+  if (rc == ZQUIC_OK) return;
+  st->sink_error = rc < 0 ? rc : ZQUIC_ERR_CANCELLED;
+  reset_stream(st, NGHTTP3_H3_REQUEST_CANCELLED);
+  zq_conn_schedule(st->conn);
+  zq_ctx_notify(st->conn->ctx);
+}
+
 /* ---- nghttp3 callbacks --------------------------------------------------------------------- */
 
 static void give_credit(zquic_connection *conn, int64_t id, size_t n) {
@@ -297,7 +307,11 @@ static int recv_data_cb(nghttp3_conn *s, int64_t id, const uint8_t *data, size_t
       if (st->hooks->on_data(st, data, len, st->hooks_user)) give_credit(h3->conn, id, len);
       return 0;
     }
-    if (st->user_held) {
+    if (st->user_held && st->sink) {
+      /* No notify: the reader waits for the end, not for each chunk (that wake-up per chunk
+       * was most of what the sink saves). */
+      zq_h3_sink_deliver(st, data, len);
+    } else if (st->user_held) {
       if (zq_buf_append(&st->rx, data, len) != 0) return NGHTTP3_ERR_CALLBACK_FAILURE;
       zq_ctx_notify(st->conn->ctx);
       return 0;

@@ -226,8 +226,7 @@ ZQUIC_API int zquic_h3_response_trailer(const zquic_h3_request *req, size_t inde
 ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t cap, int timeout_ms,
                                      size_t *nread) {
   if (nread) *nread = 0;
-  if (!req || !buf || !nread || !cap)
-    return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument or cap 0");
+  if (!req || !nread) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL argument");
   zq_h3_stream *st = REQ(req);
   zquic_connection *conn = st->conn;
   zquic_context *ctx = conn->ctx;
@@ -235,7 +234,14 @@ ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t ca
   bool taken = zq_ctx_enter(ctx);
   uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
   int rc = ZQUIC_OK;
-  for (;;) {
+  if (!st->sink && (!buf || !cap))
+    rc = zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL buffer or cap 0 without a body sink");
+  while (rc == ZQUIC_OK) {
+    if (st->sink_error) {
+      rc = zq_error(st->sink_error, "the body sink refused the body (%s): request cancelled",
+                    zquic_strerror(st->sink_error));
+      break;
+    }
     if (st->rx.len) {
       size_t n = zq_buf_read(&st->rx, buf, cap);
       *nread = n;
@@ -249,13 +255,35 @@ ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t ca
       break;
     }
     if (!zq_ctx_wait(ctx, deadline)) {
-      rc = zq_error(ZQUIC_ERR_TIMEOUT, "no body bytes within %d ms", timeout_ms);
+      rc = zq_error(ZQUIC_ERR_TIMEOUT, st->sink ? "the body did not end within %d ms"
+                                                : "no body bytes within %d ms", timeout_ms);
       break;
     }
   }
   if (rc == 0) zq_error_clear();
   zq_ctx_leave(ctx, taken);
   return rc;
+}
+
+ZQUIC_API int zquic_h3_response_set_sink(zquic_h3_request *req, zquic_h3_body_sink sink,
+                                         void *user) {
+  if (!req) return zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL request");
+  zq_h3_stream *st = REQ(req);
+  bool taken = zq_ctx_enter(st->conn->ctx);
+  /* Under the lock the loop cannot deliver, so the buffered bytes reach the sink first and in
+   * order; the loop's own deliveries start once the lock is released. */
+  st->sink = sink;
+  st->sink_user = user;
+  while (sink && st->rx.len) {
+    struct iovec chunk;
+    zq_buf_peek(&st->rx, 0, &chunk, 1, st->rx.len);
+    zq_h3_sink_deliver(st, chunk.iov_base, chunk.iov_len);
+    zq_buf_consume(&st->rx, chunk.iov_len);
+    zq_h3_credit(st, chunk.iov_len);
+  }
+  zq_error_clear();
+  zq_ctx_leave(st->conn->ctx, taken);
+  return ZQUIC_OK;
 }
 
 static int free_on_loop(void *arg) {

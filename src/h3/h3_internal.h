@@ -73,6 +73,9 @@ typedef struct zq_h3_stream {
   bool headers_done, trailers_phase, fin_received, closed, reset, early_rejected;
   uint64_t reset_code;
   zq_buf rx;           /* client: response body bytes waiting to be read */
+  zquic_h3_body_sink sink; /* client: takes body bytes on the loop thread instead of rx */
+  void *sink_user;
+  int sink_error;      /* client: the code the sink refused bytes with; the rest is dropped */
   zq_buf tx;           /* body bytes given or about to be given to nghttp3, kept until acked */
   size_t tx_given;     /* bytes of tx already handed to nghttp3 */
   bool tx_eof;         /* no body bytes will be added after those in tx */
@@ -107,6 +110,9 @@ nghttp3_ssize zq_h3_read_body(nghttp3_conn *session, int64_t id, nghttp3_vec *ve
 /* New body bytes or credit: let nghttp3 ask read_data again and get the loop writing. */
 void zq_h3_stream_resume(zq_h3_stream *st);
 
+/* Client: hand body bytes to st->sink. A refusal records its code, resets the stream and
+ * drops what follows. Lock held; the caller returns the bytes' credit. */
+void zq_h3_sink_deliver(zq_h3_stream *st, const uint8_t *data, size_t len);
 /* Return flow-control credit for `n` body bytes an on_data hook kept. */
 void zq_h3_credit(zq_h3_stream *st, size_t n);
 /* Client: open a bidirectional request stream (attaching the session when needed). Lock held.

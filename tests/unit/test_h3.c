@@ -1,11 +1,12 @@
 /*
  * test_h3.c — the HTTP/3 API end to end on loopback: responses with trailers, request bodies
  * streamed to the server, a large response read slowly (flow control, not buffering), many
- * requests in flight on one connection, responses given later from another thread, and bad
- * arguments.
+ * requests in flight on one connection, a body sink (buffered bytes first, then the loop's; a
+ * refusal cancels), responses given later from another thread, and bad arguments.
  */
 #include "test_helpers.h"
 
+#include <stdbool.h>
 #include <unistd.h>
 
 static zquic_context *sctx, *cctx;
@@ -226,6 +227,74 @@ static void test_large_body_slow_reader(void **state) {
   zquic_close_connection(conn);
 }
 
+/* A body sink that checks the counting pattern and can refuse after `refuse_after` bytes. */
+typedef struct pattern_sink {
+  size_t got, refuse_after, calls_after_refusal;
+  bool refused;
+  pthread_t test_thread;
+  size_t calls_elsewhere; /* calls not on the test's thread: the loop's */
+  bool bad_byte;
+} pattern_sink;
+
+static int check_sink(void *user, const uint8_t *data, size_t len) {
+  pattern_sink *ps = user;
+  if (ps->refused) {
+    ps->calls_after_refusal++;
+    return ZQUIC_OK;
+  }
+  if (!pthread_equal(pthread_self(), ps->test_thread)) ps->calls_elsewhere++;
+  for (size_t i = 0; i < len; i++)
+    if (data[i] != (uint8_t)((ps->got + i) % 251)) ps->bad_byte = true;
+  ps->got += len;
+  if (ps->refuse_after && ps->got >= ps->refuse_after) {
+    ps->refused = true;
+    return ZQUIC_ERR_IO;
+  }
+  return ZQUIC_OK;
+}
+
+static void test_body_sink(void **state) {
+  (void)state;
+  zquic_connection *conn = NULL;
+  ASSERT_OK(zquic_create_connection(cctx, address, &conn));
+  zquic_h3_request *req = NULL;
+  ASSERT_OK(zquic_h3_request_start(conn, "GET", "/pattern/20000000", NULL, NULL, 0, 1, &req));
+  int status = 0;
+  ASSERT_OK(zquic_h3_response_wait(req, 5000, &status));
+  /* Read a little the ordinary way, let more pile up, then switch: the buffered bytes must reach
+   * the sink first and in order, then the rest from the loop thread. */
+  uint8_t head[1000];
+  size_t n = 0;
+  ASSERT_OK(zquic_h3_response_read(req, head, sizeof(head), 5000, &n));
+  assert_true(n > 0);
+  usleep(100000);
+  pattern_sink ps = {.got = n, .test_thread = pthread_self()};
+  ASSERT_OK(zquic_h3_response_set_sink(req, check_sink, &ps));
+  ASSERT_OK(zquic_h3_response_read(req, NULL, 0, 10000, &n));
+  assert_int_equal(n, 0);
+  assert_int_equal(ps.got, 20000000);
+  assert_false(ps.bad_byte);
+  assert_true(ps.calls_elsewhere > 0);
+  zquic_h3_request_free(req);
+
+  /* A sink that refuses: the request is cancelled with its code, the sink is not called again,
+   * and the connection carries on. */
+  ASSERT_OK(zquic_h3_request_start(conn, "GET", "/pattern/20000000", NULL, NULL, 0, 1, &req));
+  ASSERT_OK(zquic_h3_response_wait(req, 5000, &status));
+  pattern_sink refusing = {.refuse_after = 100000, .test_thread = pthread_self()};
+  ASSERT_OK(zquic_h3_response_set_sink(req, check_sink, &refusing));
+  assert_int_equal(zquic_h3_response_read(req, NULL, 0, 10000, &n), ZQUIC_ERR_IO);
+  assert_non_null(strstr(zquic_last_error(), "sink"));
+  usleep(100000);
+  assert_int_equal(refusing.calls_after_refusal, 0);
+  assert_true(refusing.got < 20000000);
+  zquic_h3_request_free(req);
+  free(get(conn, "/missing", 404, NULL, NULL));
+
+  assert_int_equal(zquic_h3_response_set_sink(NULL, check_sink, &ps), ZQUIC_ERR_INVALID_ARGUMENT);
+  zquic_close_connection(conn);
+}
+
 static void test_many_requests_one_connection(void **state) {
   (void)state;
   zquic_connection *conn = NULL;
@@ -280,6 +349,11 @@ static void test_h3_bad_arguments(void **state) {
   assert_int_equal(zquic_h3_request_start(conn, "GET", "/", NULL, bad, 1, 1, &req),
                    ZQUIC_ERR_INVALID_ARGUMENT);
   assert_null(req);
+  /* Without a sink, reading needs somewhere to put the bytes. */
+  ASSERT_OK(zquic_h3_request_start(conn, "GET", "/missing", NULL, NULL, 0, 1, &req));
+  size_t n = 0;
+  assert_int_equal(zquic_h3_response_read(req, NULL, 0, 100, &n), ZQUIC_ERR_INVALID_ARGUMENT);
+  zquic_h3_request_free(req);
   /* Raw streams are refused on an HTTP/3 connection. */
   zquic_stream *s = NULL;
   assert_int_equal(zquic_stream_open(conn, ZQUIC_STREAM_BIDI, 100, &s), ZQUIC_ERR_STATE);
@@ -301,6 +375,7 @@ int main(void) {
     cmocka_unit_test(test_request_body_streamed),
     cmocka_unit_test(test_large_body_slow_reader),
     cmocka_unit_test(test_many_requests_one_connection),
+    cmocka_unit_test(test_body_sink),
     cmocka_unit_test(test_deferred_answer),
     cmocka_unit_test(test_h3_bad_arguments),
   };

@@ -394,6 +394,9 @@ pub type zquic_h3_body_source = Option<
         eof: *mut c_int,
     ) -> c_int,
 >;
+/// Takes response body bytes on the loop thread; see `zquic_h3_response_set_sink`.
+pub type zquic_h3_body_sink =
+    Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize) -> c_int>;
 
 /// HTTP/3 server callbacks (`zquic_h3_handler_config_init`).
 #[repr(C)]
@@ -809,6 +812,11 @@ extern "C" {
         cap: usize,
         timeout_ms: c_int,
         nread: *mut usize,
+    ) -> c_int;
+    pub fn zquic_h3_response_set_sink(
+        req: *mut zquic_h3_request,
+        sink: zquic_h3_body_sink,
+        user: *mut c_void,
     ) -> c_int;
     pub fn zquic_h3_response_trailer(
         req: *const zquic_h3_request,
