@@ -2,10 +2,10 @@
  * conn_io.c — moving a connection's packets: reading datagrams into ngtcp2, the write loop that
  * turns stream data into packets, the timer, and the end of a connection.
  *
- * The timer is a timerfd watched by uv_poll rather than a uv_timer: ngtcp2 schedules loss
+ * The timer is the context's timerfd (timers.h) rather than a uv_timer: ngtcp2 schedules loss
  * detection and pacing in nanoseconds, and libuv timers only count milliseconds (a paced sender
  * woken a millisecond late loses most of its rate). ngtcp2 timestamps and the timerfd both use
- * CLOCK_MONOTONIC, so the expiry is armed as an absolute time with no conversion.
+ * CLOCK_MONOTONIC, so an expiry is armed as an absolute time with no conversion.
  *
  * Every connection ends in conn_teardown(), on the loop thread: ngtcp2 and TLS state are freed at
  * once, the libuv handles close asynchronously, and the memory goes when the last reference (the
@@ -20,40 +20,28 @@
 #include "internal.h"
 #include "tls.h"
 
-static void on_timer(uv_poll_t *handle, int status, int events);
-
 int zq_conn_io_start(zquic_connection *conn) {
-  conn->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (conn->timer_fd < 0) return zq_error(ZQUIC_ERR_SOCKET, "timerfd_create: %s", strerror(errno));
-  if (uv_poll_init(&conn->ctx->loop, &conn->timer_poll, conn->timer_fd) != 0) {
-    close(conn->timer_fd);
-    return zq_error(ZQUIC_ERR_INTERNAL, "uv_poll_init(timerfd) failed");
-  }
-  conn->timer_poll.data = conn;
-  uv_poll_start(&conn->timer_poll, UV_READABLE, on_timer);
+  zquic_context *ctx = conn->ctx;
+  int rc = zq_timers_start(&ctx->timers, &ctx->loop);
+  if (rc) return zq_error(rc, "cannot create the context's timerfd: %s", strerror(errno));
+  if (zq_timers_join(&ctx->timers, &conn->timer) != 0)
+    return zq_error(ZQUIC_ERR_NO_MEMORY, "out of memory");
   conn->io_started = true;
   if (!conn->is_server) {
-    int rc = zq_endpoint_start(conn->ep);
+    rc = zq_endpoint_start(conn->ep);
     if (rc) return rc;
   }
   return ZQUIC_OK;
 }
 
-/* timerfd_settime after every flush cost a tenth of a busy server's CPU. A timer set earlier than
- * needed is harmless (the expiry handler finds nothing due and the timer is set again), so the
- * syscall is only made when the new expiry is earlier than the armed one, or nothing is armed. */
+/* Arming after every flush is a comparison: the expiry only moves earlier in the heap, and the
+ * timerfd is set only when this connection becomes the context's earliest (timers.h). */
 static void arm_timer(zquic_connection *conn) {
   if (!conn->qc || !conn->io_started) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn->qc);
   if (expiry == UINT64_MAX) return; /* nothing to wake for; a pending wake-up is harmless */
-  if (expiry == 0) expiry = 1;      /* an all-zero value would disarm */
-  if (conn->armed_expiry && expiry >= conn->armed_expiry) return;
-  struct itimerspec its;
-  memset(&its, 0, sizeof(its));
-  its.it_value.tv_sec = (time_t)(expiry / 1000000000ull);
-  its.it_value.tv_nsec = (long)(expiry % 1000000000ull);
-  timerfd_settime(conn->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-  conn->armed_expiry = expiry;
+  if (expiry == 0) expiry = 1;      /* an all-zero value would disarm the timerfd */
+  zq_timers_arm(&conn->ctx->timers, &conn->timer, expiry);
 }
 
 void zq_conn_schedule(zquic_connection *conn) {
@@ -89,10 +77,32 @@ void zq_ctx_flush_dirty(zquic_context *ctx) {
   }
 }
 
-static void on_io_closed(uv_handle_t *handle) {
-  zquic_connection *conn = handle->data;
-  if (handle == (uv_handle_t *)&conn->timer_poll) close(conn->timer_fd);
-  if (--conn->pending_closes == 0) zq_conn_release(conn);
+void zq_conn_release_deferred(zquic_context *ctx) {
+  while (ctx->release_later) {
+    zquic_connection *conn = ctx->release_later;
+    ctx->release_later = conn->release_next; /* before the release, which may free conn */
+    if (--conn->pending_closes == 0) zq_conn_release(conn);
+  }
+}
+
+static void on_release_check(uv_check_t *check) {
+  zquic_context *ctx = check->data;
+  pthread_mutex_lock(&ctx->lock);
+  zq_conn_release_deferred(ctx);
+  uv_check_stop(check);
+  zq_ctx_unlock(ctx);
+}
+
+/* Release the transport's reference after the current loop callback: whoever tore the
+ * connection down (a read, a timer) may still look at it on the way out. */
+static void release_later(zquic_connection *conn) {
+  zquic_context *ctx = conn->ctx;
+  conn->pending_closes++;
+  /* Once stopping, the check is closed: shutdown_on_loop or zquic_destroy releases the rest. */
+  if (!ctx->release_later && !ctx->stopping)
+    uv_check_start(&ctx->release_check, on_release_check);
+  conn->release_next = ctx->release_later;
+  ctx->release_later = conn;
 }
 
 static void on_ep_closed(zq_endpoint *ep) {
@@ -136,8 +146,9 @@ void zq_conn_teardown(zquic_connection *conn) {
   else zq_list_remove(&conn->ctx->client_conns, &conn->list_node);
   conn->pending_closes = 0;
   if (conn->io_started) {
-    conn->pending_closes++;
-    uv_close((uv_handle_t *)&conn->timer_poll, on_io_closed);
+    zq_timers_leave(&conn->ctx->timers, &conn->timer);
+    conn->io_started = false;
+    release_later(conn);
   }
   if (!conn->is_server && conn->ep) {
     conn->pending_closes++;
@@ -440,34 +451,36 @@ void zq_conn_flush(zquic_connection *conn) {
   arm_timer(conn);
 }
 
-static void on_timer(uv_poll_t *handle, int status, int events) {
-  (void)status;
-  (void)events;
-  zquic_connection *conn = handle->data;
-  zquic_context *ctx = conn->ctx;
-  pthread_mutex_lock(&ctx->lock);
-  uint64_t expirations;
-  ssize_t r = read(conn->timer_fd, &expirations, sizeof(expirations));
-  (void)r;
-  conn->armed_expiry = 0; /* fired: the next flush arms it again */
-  if (conn->qc) {
-    int rv = ngtcp2_conn_handle_expiry(conn->qc, zq_conn_ts());
-    if (rv == NGTCP2_ERR_IDLE_CLOSE) {
-      set_close(conn, ZQUIC_ERR_IDLE_TIMEOUT, "%s", "connection closed after idle timeout");
-      zq_conn_teardown(conn);
-    } else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-      set_close(conn, ZQUIC_ERR_HANDSHAKE, "%s", "handshake timed out (no answer from the peer)");
-      zq_conn_teardown(conn);
-    } else if (rv != 0) {
-      ngtcp2_ccerr cc;
-      ngtcp2_ccerr_default(&cc);
-      ngtcp2_ccerr_set_liberr(&cc, rv, NULL, 0);
-      set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC timer error: %s", ngtcp2_strerror(rv));
-      close_with(conn, &cc);
-    } else {
-      zq_conn_flush(conn);
-    }
+static void handle_expiry(zquic_connection *conn) {
+  if (!conn->qc) return;
+  int rv = ngtcp2_conn_handle_expiry(conn->qc, zq_conn_ts());
+  if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+    set_close(conn, ZQUIC_ERR_IDLE_TIMEOUT, "%s", "connection closed after idle timeout");
+    zq_conn_teardown(conn);
+  } else if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+    set_close(conn, ZQUIC_ERR_HANDSHAKE, "%s", "handshake timed out (no answer from the peer)");
+    zq_conn_teardown(conn);
+  } else if (rv != 0) {
+    ngtcp2_ccerr cc;
+    ngtcp2_ccerr_default(&cc);
+    ngtcp2_ccerr_set_liberr(&cc, rv, NULL, 0);
+    set_close(conn, ZQUIC_ERR_PROTOCOL, "QUIC timer error: %s", ngtcp2_strerror(rv));
+    close_with(conn, &cc);
+  } else {
+    zq_conn_flush(conn);
   }
+}
+
+void zq_conn_timers_due(zq_timers *t, void *arg) {
+  zquic_context *ctx = arg;
+  pthread_mutex_lock(&ctx->lock);
+  /* At most the entries queued now: a connection whose flush leaves its expiry in the past is
+   * queued again and waits for the next wake-up instead of spinning here. */
+  uint64_t now = zq_conn_ts();
+  zq_timer_entry *e;
+  for (size_t due = t->count; due > 0 && (e = zq_timers_pop_due(t, now)) != NULL; due--)
+    handle_expiry(zq_container_of(e, zquic_connection, timer));
+  zq_timers_rearm(t);
   zq_ctx_flush_dirty(ctx); /* no blanket notify: see on_poll in endpoint.c */
   zq_ctx_unlock(ctx);
 }

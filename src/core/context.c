@@ -215,6 +215,9 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
   }
   uv_async_init(&ctx->loop, &ctx->wakeup, on_wakeup);
   ctx->wakeup.data = ctx;
+  zq_timers_init(&ctx->timers, zq_conn_timers_due, ctx);
+  uv_check_init(&ctx->loop, &ctx->release_check);
+  ctx->release_check.data = ctx;
   if (uv_thread_create(&ctx->loop_thread, loop_main, ctx) != 0) {
     rc = zq_error(ZQUIC_ERR_INTERNAL, "cannot start the loop thread");
     goto err_loop;
@@ -225,6 +228,7 @@ ZQUIC_API int zquic_init(const zquic_config *cfg, zquic_context **out) {
 
 err_loop:
   uv_close((uv_handle_t *)&ctx->wakeup, NULL);
+  uv_close((uv_handle_t *)&ctx->release_check, NULL);
   uv_run(&ctx->loop, UV_RUN_DEFAULT);
   uv_loop_close(&ctx->loop);
 err_sync:
@@ -251,6 +255,9 @@ static int shutdown_on_loop(void *arg) {
     zq_conn_abort(zq_container_of(n, zquic_connection, list_node));
   }
   ctx->stopping = true;
+  zq_conn_release_deferred(ctx);
+  uv_close((uv_handle_t *)&ctx->release_check, NULL);
+  zq_timers_close(&ctx->timers);
   uv_close((uv_handle_t *)&ctx->wakeup, NULL);
   return 0;
 }
@@ -280,12 +287,14 @@ ZQUIC_API void zquic_destroy(zquic_context *ctx) {
   zq_ctx_unlock(ctx);
   uv_thread_join(&ctx->loop_thread);
   zq_ctx_destroy_workers(ctx); /* their connections, whose handles may be held until now */
+  zq_conn_release_deferred(ctx); /* any torn down after shutdown_on_loop ran */
   /* Every transport is gone now; what remains are handles the caller never released. */
   zq_list_node *n;
   while ((n = zq_list_front(&ctx->live)))
     zq_conn_free_abandoned(zq_container_of(n, zquic_connection, live_node));
   zq_h3_mem_trim(&ctx->h3_mem); /* every HTTP/3 session is gone */
   zq_buf_cache_trim(&ctx->buf_cache); /* and every stream */
+  zq_timers_free(&ctx->timers);
   uv_loop_close(&ctx->loop);
   pthread_mutex_destroy(&ctx->lock);
   pthread_cond_destroy(&ctx->changed);

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "cidmap.h"
 #include "list.h"
+#include "timers.h"
 
 #define ZQ_MAX_UDP_PAYLOAD 1452
 #define ZQ_BATCH_MAX 64 /* packets per GSO sendmsg */
@@ -119,6 +120,11 @@ struct zquic_context {
   zq_h3_mem h3_mem;       /* outlives every session: nghttp3 keeps a pointer to it */
   zq_buf_cache buf_cache; /* drained stream-buffer chunks (buf.h), ZQ_BUF_CACHE_BYTES at most */
 
+  zq_timers timers;       /* every connection's ngtcp2 expiry under one timerfd (timers.h) */
+  /* Connections torn down during the current loop callback, released once it returns (by
+   * release_check): the code that tore one down may still look at it. */
+  struct zquic_connection *release_later; /* linked through release_next */
+  uv_check_t release_check;
   zq_list dirty;          /* connections needing a write / timer re-arm */
   zq_list calls;          /* zq_loop_call queued for the loop thread */
   zq_list servers;
@@ -160,6 +166,10 @@ void zq_ctx_wake(zquic_context *ctx);
 int zq_ctx_post(zquic_context *ctx, zq_loop_call *call);
 /* Flush every connection marked dirty (loop thread). */
 void zq_ctx_flush_dirty(zquic_context *ctx);
+/* ctx->timers fired: handle every connection whose expiry is due (conn_io.c). */
+void zq_conn_timers_due(zq_timers *t, void *ctx);
+/* Release now the connections waiting in ctx->release_later (the release check, shutdown). */
+void zq_conn_release_deferred(zquic_context *ctx);
 
 /* ---- TLS (tls.c) ---- */
 #define ZQ_REPLAY_SLOTS 8192
@@ -307,11 +317,10 @@ struct zquic_connection {
   gnutls_certificate_credentials_t client_cred; /* owned by client connections */
   ngtcp2_path_storage path;
   ngtcp2_ccerr last_error;
-  int timer_fd;           /* timerfd: ngtcp2 expiry at nanosecond precision */
-  uint64_t armed_expiry;  /* what timer_fd is set to (0 = not armed) */
-  uv_poll_t timer_poll;
-  bool io_started;
-  int pending_closes;     /* libuv handles still closing after teardown */
+  zq_timer_entry timer;   /* in ctx->timers: ngtcp2's expiry at nanosecond precision */
+  bool io_started;        /* a member of ctx->timers */
+  int pending_closes;     /* libuv handles still closing (and the deferred release) after teardown */
+  struct zquic_connection *release_next; /* in ctx->release_later until the callback ends */
   uint8_t *pending_pkt;   /* a batch the socket refused (EAGAIN), sent first next time */
   size_t pending_len, pending_gso;
   uint32_t pending_ecn;
