@@ -2,7 +2,8 @@
 # bulk.sh [RUNS] — 1 GiB HTTP/3 download over loopback: zquic serve -> zquic get against ngtcp2's
 # example pair gtlsserver -> gtlsclient (Debian, GSO+GRO), on the same file, runs alternating so
 # both see the same machine noise. Prints median [min-max] of Gbit/s and CPU-seconds per GiB for
-# each side, and our ratio to the pair.
+# each side, and our ratio to the pair; then gtlsclient's CPU against our server too, so the two
+# clients are also compared on one server.
 . "$(dirname "$0")/lib.sh"
 runs=${1:-5}
 size=$((1 << 30))
@@ -33,7 +34,7 @@ one_run() {
     printf "%.3f %.3f %.3f\n", b * 8 / w / 1e9, (s1 - s0) / g, (u[1] + u[2]) / g }'
 }
 
-declare -a zr zs zc gr gs gc
+declare -a zr zs zc gr gs gc xc
 for i in $(seq 1 "$runs"); do
   read -r r s c < <(one_run "$zpid" "$ZQUIC" get --ca "$CERTS/ca.pem" -o /dev/null --no-progress \
     "https://localhost:$zport/1g.bin")
@@ -41,6 +42,10 @@ for i in $(seq 1 "$runs"); do
   read -r r s c < <(one_run "$gpid" gtlsclient -q --exit-on-all-streams-close 127.0.0.1 "$gport" \
     "https://localhost:$gport/1g.bin")
   gr+=("$r"); gs+=("$s"); gc+=("$c")
+  # The two clients against one server (ours): their CPU without the servers' difference.
+  read -r r s c < <(one_run "$zpid" gtlsclient -q --exit-on-all-streams-close 127.0.0.1 "$zport" \
+    "https://localhost:$zport/1g.bin")
+  xc+=("$c")
   printf 'run %d: zquic %.2f Gbit/s, gtls pair %.2f Gbit/s\n' "$i" "${zr[-1]}" "${gr[-1]}" >&2
 done
 printf '\n1 GiB over loopback, %d alternating runs, median [min-max]\n' "$runs"
@@ -50,3 +55,5 @@ printf '%-22s %-24s %-24s %-24s\n' "gtlsserver/gtlsclient" "$(stats "${gr[@]}")"
 awk -v a="$(median "${zr[@]}")" -v b="$(median "${gr[@]}")" -v c="$(median "${zs[@]}")" \
     -v d="$(median "${gs[@]}")" -v e="$(median "${zc[@]}")" -v f="$(median "${gc[@]}")" \
   'BEGIN { printf "ratio zquic/pair: rate %.2fx, server CPU %.2fx, client CPU %.2fx\n", a/b, c/d, e/f }'
+awk -v e="$(median "${zc[@]}")" -v x="$(median "${xc[@]}")" -v s="$(stats "${xc[@]}")" \
+  'BEGIN { printf "clients on one server (zquic serve): gtlsclient %s CPU-s/GiB; zquic get/gtlsclient %.2fx\n", s, e/x }'

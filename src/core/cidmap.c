@@ -35,6 +35,7 @@ static uint64_t hash_cid(uint64_t seed, const uint8_t *cid, size_t len) {
 int zq_cidmap_init(zq_cidmap *m) {
   m->nbuckets = 64;
   m->size = 0;
+  m->last = NULL;
   m->buckets = calloc(m->nbuckets, sizeof(zq_cidmap_entry *));
   if (!m->buckets) return ZQUIC_ERR_NO_MEMORY;
   if (getrandom(&m->seed, sizeof(m->seed), 0) != sizeof(m->seed)) m->seed = (uint64_t)(uintptr_t)m;
@@ -53,6 +54,7 @@ void zq_cidmap_clear(zq_cidmap *m) {
   }
   free(m->buckets);
   m->buckets = NULL;
+  m->last = NULL;
   m->nbuckets = m->size = 0;
 }
 
@@ -95,11 +97,17 @@ int zq_cidmap_put(zq_cidmap *m, const uint8_t *cid, size_t len, void *value) {
   return ZQUIC_OK;
 }
 
-void *zq_cidmap_get(const zq_cidmap *m, const uint8_t *cid, size_t len) {
+void *zq_cidmap_get(zq_cidmap *m, const uint8_t *cid, size_t len) {
   if (len > 20 || !m->buckets) return NULL;
+  zq_cidmap_entry *last = m->last;
+  if (last && last->len == len && memcmp(last->cid, cid, len) == 0) return last->value;
   size_t i = hash_cid(m->seed, cid, len) & (m->nbuckets - 1);
-  for (zq_cidmap_entry *e = m->buckets[i]; e; e = e->next)
-    if (e->len == len && memcmp(e->cid, cid, len) == 0) return e->value;
+  for (zq_cidmap_entry *e = m->buckets[i]; e; e = e->next) {
+    if (e->len == len && memcmp(e->cid, cid, len) == 0) {
+      m->last = e;
+      return e->value;
+    }
+  }
   return NULL;
 }
 
@@ -110,6 +118,7 @@ void zq_cidmap_del(zq_cidmap *m, const uint8_t *cid, size_t len) {
     zq_cidmap_entry *e = *pe;
     if (e->len == len && memcmp(e->cid, cid, len) == 0) {
       *pe = e->next;
+      if (m->last == e) m->last = NULL;
       free(e);
       m->size--;
       return;
@@ -125,6 +134,7 @@ void zq_cidmap_del_value(zq_cidmap *m, const void *value) {
       zq_cidmap_entry *e = *pe;
       if (e->value == value) {
         *pe = e->next;
+        if (m->last == e) m->last = NULL;
         free(e);
         m->size--;
       } else {

@@ -19,13 +19,16 @@ typedef struct zq_cidmap {
   zq_cidmap_entry **buckets;
   size_t nbuckets, size;
   uint64_t seed;
+  /* The entry the last lookup found: consecutive datagrams mostly belong to one connection (a
+   * client endpoint has only one, a GRO batch is one flow), so most lookups are one compare. */
+  zq_cidmap_entry *last;
 } zq_cidmap;
 
 int zq_cidmap_init(zq_cidmap *m);
 void zq_cidmap_clear(zq_cidmap *m);
 /* Insert or replace. 0 or ZQUIC_ERR_NO_MEMORY / ZQUIC_ERR_INVALID_ARGUMENT (len > 20). */
 int zq_cidmap_put(zq_cidmap *m, const uint8_t *cid, size_t len, void *value);
-void *zq_cidmap_get(const zq_cidmap *m, const uint8_t *cid, size_t len);
+void *zq_cidmap_get(zq_cidmap *m, const uint8_t *cid, size_t len);
 void zq_cidmap_del(zq_cidmap *m, const uint8_t *cid, size_t len);
 /* Remove every entry pointing at `value`. */
 void zq_cidmap_del_value(zq_cidmap *m, const void *value);

@@ -1,9 +1,10 @@
 /*
  * test_cidmap.c — the connection-ID map every received datagram is routed through
  * (src/core/cidmap.c): 20,000 CIDs of every length 0..20 are all found again with their values,
- * a CID differing in one byte or only in length is not, deletes by key and by value remove
- * exactly what they name, over-long CIDs are refused, and the hash spreads CIDs that share all
- * but their last bytes (what a server's own CIDs look like) over the buckets.
+ * a CID differing in one byte or only in length is not (also right after a hit, which the map
+ * remembers), deletes by key and by value remove exactly what they name, over-long CIDs are
+ * refused, and the hash spreads CIDs that share all but their last bytes (what a server's own
+ * CIDs look like) over the buckets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,6 +70,16 @@ static void test_put_get_del(void **state) {
   zq_cidmap_del_value(&m, value);
   assert_null(zq_cidmap_get(&m, cid, len));
   assert_int_equal(m.size, stored - 2);
+  /* The last-found entry short-cuts the next lookup: a CID one byte off must still miss, and a
+   * replaced value must show. */
+  make_cid(cid, &len, 18 + 21 * 11);
+  assert_non_null(zq_cidmap_get(&m, cid, len));
+  cid[len - 1] ^= 0x80;
+  assert_null(zq_cidmap_get(&m, cid, len));
+  cid[len - 1] ^= 0x80;
+  assert_int_equal(zq_cidmap_put(&m, cid, len, &m), 0);
+  assert_ptr_equal(zq_cidmap_get(&m, cid, len), &m);
+  assert_true(zq_cidmap_get(&m, cid, len - 1) != &m); /* same bytes, shorter: another key */
   zq_cidmap_clear(&m);
 }
 
