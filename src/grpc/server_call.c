@@ -111,6 +111,7 @@ void zq_grpc_server_call_abort(zquic_grpc_server_call *call, int status, const c
   if (call->finished) return;
   zq_grpc_server_call_send_status(call, status, message, NULL, 0);
   call->cancelled = true;
+  zq_ctx_notify(call->ctx); /* a handler may be blocked in zquic_grpc_server_call_send */
   if (call->app_holds && call->method.on_cancel) call->method.on_cancel(call, call->method.user);
 }
 

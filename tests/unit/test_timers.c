@@ -37,7 +37,6 @@ static void drain_in_order(zq_timers *t, zq_timer_entry *entries, const bool *ex
   memset(seen, 0, sizeof(seen));
   uint64_t last = 0;
   zq_timer_entry *e;
-  size_t popped = 0;
   while ((e = zq_timers_pop_due(t, UINT64_MAX)) != NULL) {
     size_t i = (size_t)(e - entries);
     assert_true(i < COUNT);
@@ -47,11 +46,9 @@ static void drain_in_order(zq_timers *t, zq_timer_entry *entries, const bool *ex
     assert_int_equal(e->slot, 0);
     last = e->expiry;
     seen[i] = true;
-    popped++;
   }
   for (size_t i = 0; i < COUNT; i++) assert_int_equal(seen[i], expect[i]);
   assert_int_equal(t->count, 0);
-  (void)popped;
 }
 
 static void test_order_and_rearm(void **state) {
