@@ -221,7 +221,10 @@ static void print_fields(zquic_h3_request *req, int trailers) {
 
 /* The body goes straight from the loop thread to `out` (zquic_h3_response_set_sink): no copy
  * out of the library and no wake-up of this thread per chunk. `got` is read here while the
- * loop adds to it. */
+ * loop adds to it. When `out` is a slow pipe, fwrite blocks the loop thread: that breaks the
+ * sink's no-blocking rule on purpose, since this command's only connection should slow to the
+ * reader's pace anyway (its credit is withheld meanwhile); a library user with other connections
+ * on the context must queue instead. */
 typedef struct body_sink {
   FILE *out;
   _Atomic long long got;

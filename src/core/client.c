@@ -206,6 +206,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   conn->resolve_pending = false;
   if (!conn->user_held) {
     zq_conn_teardown(conn); /* closed by its user while resolving */
+  } else if (conn->state == ZQ_CONN_RESOLVING && ctx->stopping) {
+    /* zquic_destroy ran while the name was being looked up: starting now would open a socket
+     * on a loop that is winding down, and the loop would never return. */
+    fail_async(conn, ZQUIC_ERR_CLOSED, "the context was destroyed while resolving");
   } else if (conn->state == ZQ_CONN_RESOLVING) {
     if (status != 0 || !res) {
       char text[200];

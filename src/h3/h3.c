@@ -209,6 +209,8 @@ nghttp3_ssize zq_h3_read_body(nghttp3_conn *session, int64_t id, nghttp3_vec *ve
   size_t total = 0;
   for (size_t i = 0; i < cnt; i++) total += vec[i].len;
   st->tx_given += total;
+  /* Senders that wait for room (gRPC streaming) count unsent bytes: tell them at once. */
+  if (total) zq_ctx_notify(st->conn->ctx);
   if (st->tx_eof && st->tx_given == st->tx.len) {
     *pflags |= NGHTTP3_DATA_FLAG_EOF;
     if (st->trailers_out.count) {

@@ -234,9 +234,12 @@ ZQUIC_API int zquic_h3_response_read(zquic_h3_request *req, void *buf, size_t ca
   bool taken = zq_ctx_enter(ctx);
   uint64_t deadline = zq_deadline_from_timeout(timeout_ms);
   int rc = ZQUIC_OK;
-  if (!st->sink && (!buf || !cap))
-    rc = zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL buffer or cap 0 without a body sink");
   while (rc == ZQUIC_OK) {
+    /* Checked on every pass: another thread may take the sink away while this one waits. */
+    if (!st->sink && (!buf || !cap)) {
+      rc = zq_error(ZQUIC_ERR_INVALID_ARGUMENT, "NULL buffer or cap 0 without a body sink");
+      break;
+    }
     if (st->sink_error) {
       rc = zq_error(st->sink_error, "the body sink refused the body (%s): request cancelled",
                     zquic_strerror(st->sink_error));
